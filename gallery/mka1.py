@@ -1,0 +1,346 @@
+"""The MKA1 image API client: one place that knows the wire format, its errors and its retries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+GENERATIONS_PATH = "/api/v1/llm/images/generations"
+RETRYABLE_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str
+    model: str
+    n: int
+    size: str
+    quality: str
+    style: str
+    response_format: str
+    user_id: str
+
+    def body(self) -> dict[str, Any]:
+        # Only the fields of the reference page; the end user's id goes in `user` as well.
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "n": self.n,
+            "size": self.size,
+            "quality": self.quality,
+            "style": self.style,
+            "response_format": self.response_format,
+            "user": self.user_id,
+        }
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    url: str | None
+    b64_json: str | None
+    revised_prompt: str | None
+
+
+@dataclass
+class ImageResult:
+    created: int | None
+    items: list[ResultItem]
+    request_id: str
+    status: int = 200
+    elapsed_ms: int = 0
+    attempts: int = 1
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class MKA1Error(Exception):
+    """A failed call, classified so the pipeline can decide to retry and explain it to the user."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+        request_id: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.status = status
+        self.code = code
+        self.param = param
+        self.retry_after = retry_after
+        self.request_id = request_id
+        self.attempts = 1
+
+    @property
+    def retryable(self) -> bool:
+        if self.kind == "timeout":
+            return True
+        if self.status is None:
+            return self.kind == "upstream"
+        return self.status in RETRYABLE_STATUSES
+
+    def user_message(self) -> str:
+        if self.kind == "auth":
+            return (
+                "The portal's MKA1 API key was refused. This is not something you did: "
+                "please tell an administrator."
+            )
+        if self.kind == "content_policy":
+            return f"The prompt was refused by the content policy: {self.message}"
+        if self.kind == "rate_limited":
+            return "The image service is rate limiting requests; please try again later."
+        if self.kind == "timeout":
+            return "The image service did not answer in time."
+        if self.kind == "validation":
+            return f"The image service rejected the request: {self.message}"
+        return f"The image service failed: {self.message}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    milliseconds = response.headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    seconds = response.headers.get("retry-after")
+    if seconds:
+        try:
+            return max(0.0, float(seconds))
+        except ValueError:
+            return None
+    return None
+
+
+def error_from_response(response: httpx.Response) -> MKA1Error:
+    """Both error shapes: {"error": {"message", "type", "param", "code"}} and {"error": "text"}."""
+    status = response.status_code
+    message, code, param = "", None, None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or "")
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        param = error.get("param") if isinstance(error.get("param"), str) else None
+    elif isinstance(error, str):
+        message = error
+    if not message:
+        message = f"HTTP {status} {response.reason_phrase}".strip()
+    message = message[:2000]
+
+    if code == "content_policy_violation":
+        kind = "content_policy"
+    elif status in (401, 403):
+        kind = "auth"
+    elif status == 429:
+        kind = "rate_limited"
+    elif status in (408, 504):
+        kind = "timeout"
+    elif status in RETRYABLE_STATUSES or status >= 500:
+        kind = "upstream"
+    else:
+        kind = "validation"
+    return MKA1Error(
+        message,
+        kind=kind,
+        status=status,
+        code=code,
+        param=param,
+        retry_after=_retry_after(response),
+        request_id=response.headers.get("x-request-id", ""),
+    )
+
+
+def parse_success(response: httpx.Response) -> ImageResult:
+    request_id = response.headers.get("x-request-id", "")
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise MKA1Error(
+            "The image service answered with a body that is not JSON.",
+            kind="upstream",
+            status=response.status_code,
+            request_id=request_id,
+        ) from exc
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise MKA1Error(
+            "The image service answered without any images.",
+            kind="upstream",
+            status=response.status_code,
+            request_id=request_id,
+        )
+    items = []
+    for entry in data:
+        entry = entry if isinstance(entry, dict) else {}
+        url, b64, revised = entry.get("url"), entry.get("b64_json"), entry.get("revised_prompt")
+        items.append(
+            ResultItem(
+                url=url if isinstance(url, str) else None,
+                b64_json=b64 if isinstance(b64, str) else None,
+                revised_prompt=revised if isinstance(revised, str) else None,
+            )
+        )
+    created = payload.get("created")
+    return ImageResult(
+        created=int(created) if isinstance(created, int | float) else None,
+        items=items,
+        request_id=request_id,
+        status=response.status_code,
+    )
+
+
+class MKA1Client:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = (base_url or settings.MKA1_API_URL).rstrip("/")
+        self.api_key = api_key if api_key is not None else settings.MKA1_API_KEY
+        connect = connect_timeout if connect_timeout is not None else settings.MKA1_CONNECT_TIMEOUT
+        read = read_timeout if read_timeout is not None else settings.MKA1_READ_TIMEOUT
+        self.timeout = httpx.Timeout(read, connect=connect)
+        self.transport = transport
+
+    def generate_once(self, request: ImageRequest) -> ImageResult:
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "X-On-Behalf-Of": request.user_id,
+            "Accept": "application/json",
+        }
+        started = time.monotonic()
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                response = client.post(
+                    self.base_url + GENERATIONS_PATH, json=request.body(), headers=headers
+                )
+        except httpx.TimeoutException as exc:
+            raise MKA1Error(
+                f"No answer within the time limit ({type(exc).__name__}).", kind="timeout"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise MKA1Error(
+                f"Could not reach the image service ({type(exc).__name__}).", kind="upstream"
+            ) from exc
+        if response.status_code != 200:
+            raise error_from_response(response)
+        result = parse_success(response)
+        result.elapsed_ms = int((time.monotonic() - started) * 1000)
+        return result
+
+    def generate(
+        self,
+        request: ImageRequest,
+        *,
+        max_attempts: int = 1,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> ImageResult:
+        """Call the API, retrying only what the contract says is worth retrying."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = self.generate_once(request)
+            except MKA1Error as error:
+                error.attempts = attempt
+                if not error.retryable or attempt >= max_attempts:
+                    raise
+                delay = backoff_delay(attempt, error.retry_after, backoff_base, backoff_cap)
+                if delay is None:
+                    error.kind = "rate_limited" if error.status == 429 else error.kind
+                    raise
+                logger.info("MKA1 attempt %s failed (%s); retrying in %.2fs", attempt, error, delay)
+                sleep(delay)
+                continue
+            result.attempts = attempt
+            return result
+
+
+def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: float) -> float | None:
+    """Jittered exponential backoff; a Retry-After beyond the cap means give up (None)."""
+    if retry_after is not None:
+        return None if retry_after > cap else retry_after
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+class ImageFetchError(Exception):
+    def __init__(self, message: str, *, kind: str = "bad_image") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def decode_b64(payload: str, *, max_bytes: int) -> bytes:
+    # base64 grows data by 4/3: reject before decoding anything too large.
+    if len(payload) > max_bytes * 4 // 3 + 4:
+        raise ImageFetchError("The image is larger than the size limit.")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageFetchError("The image data is not valid base64.") from exc
+
+
+def download(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> bytes:
+    """Stream an image from a temporary upstream URL with a size cap and a total deadline."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        with (
+            httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+                transport=transport,
+                follow_redirects=False,
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise ImageFetchError(
+                    f"The image could not be downloaded (HTTP {response.status_code}).",
+                    kind="upstream",
+                )
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received > max_bytes:
+                    raise ImageFetchError("The image is larger than the size limit.")
+                if time.monotonic() > deadline:
+                    raise ImageFetchError("The image download took too long.", kind="timeout")
+                chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise ImageFetchError("The image download took too long.", kind="timeout") from exc
+    except httpx.HTTPError as exc:
+        raise ImageFetchError(
+            f"The image could not be downloaded ({type(exc).__name__}).", kind="upstream"
+        ) from exc
+    return b"".join(chunks)

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import models
+from django.db.models import F, Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+SEARCH_CONFIG = "english"
+
+SIZES = ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"]
+QUALITIES = ["standard", "hd"]
+STYLES = ["vivid", "natural"]
+RESPONSE_FORMATS = ["url", "b64_json"]
+PROMPT_MAX_LENGTH = 1000
+
+
+class Generation(models.Model):
+    """One request to the image API on behalf of a user: what was asked and what came of it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
+        CANCELED = "canceled", "Canceled"
+
+    class ErrorKind(models.TextChoices):
+        VALIDATION = "validation", "Invalid request"
+        CONTENT_POLICY = "content_policy", "Content policy"
+        AUTH = "auth", "API key"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+        UPSTREAM = "upstream", "Upstream failure"
+        TIMEOUT = "timeout", "Timeout"
+        BAD_IMAGE = "bad_image", "Bad image"
+        STORAGE = "storage", "Storage"
+
+    PENDING = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.REFUSED, Status.CANCELED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    prompt = models.TextField()
+    model = models.CharField(max_length=100)
+    n = models.PositiveSmallIntegerField(default=1)
+    size = models.CharField(max_length=20, default="1024x1024")
+    quality = models.CharField(max_length=20, default="standard")
+    style = models.CharField(max_length=20, default="vivid")
+    response_format = models.CharField(max_length=20, default="url")
+    idempotency_key = models.UUIDField(default=uuid.uuid4)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    upstream_request_id = models.CharField(max_length=200, blank=True)
+    upstream_created = models.DateTimeField(null=True, blank=True)
+    # The API's answer, kept until its images are stored, so a retry downloads rather than
+    # generating (and paying) again.
+    upstream_response = models.JSONField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    api_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="generation_user_idempotency_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="generation_user_created"),
+            models.Index(
+                fields=["status", "lease_until"],
+                name="generation_pending",
+                condition=Q(status__in=["queued", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Generation {self.pk} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+    @property
+    def total_ms(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return int((self.finished_at - self.created_at).total_seconds() * 1000)
+
+
+class GeneratedImageQuerySet(models.QuerySet["GeneratedImage"]):
+    def owned_by(self, user: AbstractBaseUser | AnonymousUser) -> GeneratedImageQuerySet:
+        return self.filter(user_id=user.pk)
+
+    def search(self, text: str) -> GeneratedImageQuerySet:
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return self.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+
+    def newest_first(self) -> GeneratedImageQuerySet:
+        return self.order_by("-created_at", "-id")
+
+
+class GeneratedImage(models.Model):
+    """One stored image of a generation; the bytes live in storage, never at the upstream URL."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    # Copied from the generation so the gallery's queries need one table and one index.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+    )
+    index = models.PositiveSmallIntegerField()
+    revised_prompt = models.TextField(blank=True)
+    file = models.FileField(max_length=300)
+    thumbnail = models.FileField(max_length=300, blank=True)
+    content_type = models.CharField(max_length=50)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveIntegerField()
+    thumb_width = models.PositiveIntegerField(default=0)
+    thumb_height = models.PositiveIntegerField(default=0)
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GeneratedImageQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "index"], name="image_generation_index"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="image_user_created"),
+            GinIndex(fields=["search_vector"], name="image_search_vector"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Image {self.index + 1} of generation {self.generation_id}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
+            self.content_type, "bin"
+        )
+
+
+class MissingImage(models.Model):
+    """An image the API was asked for but that could not be stored, with the reason."""
+
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="missing_images"
+    )
+    index = models.PositiveSmallIntegerField()
+    error_kind = models.CharField(max_length=20, choices=Generation.ErrorKind.choices)
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "index"], name="missing_image_generation_index"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Missing image {self.index + 1} of generation {self.generation_id}"

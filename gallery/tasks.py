@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_generation(generation_id: int) -> None:
+    services.generation_run(generation_id=generation_id)

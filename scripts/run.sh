@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts the portal in the foreground: web, worker and, without a real API URL, the stand-in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+processes=(web worker)
+if [ -z "${MKA1_API_URL:-}" ]; then
+  export STANDIN_PORT=${STANDIN_PORT:-8001}
+  export MKA1_API_URL="http://127.0.0.1:$STANDIN_PORT"
+  processes+=(standin)
+  echo "run: no MKA1_API_URL set, so the stand-in MKA1 server answers at $MKA1_API_URL"
+fi
+.venv/bin/python manage.py ensure_admin
+echo "run: the portal is at http://127.0.0.1:${WEB_PORT:-8000}/ (Ctrl-C stops everything)"
+exec .venv/bin/honcho start -f Procfile "${processes[@]}"

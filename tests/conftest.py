@@ -1,0 +1,177 @@
+"""Fixtures that start the real parts: the stand-in API over HTTP and a Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from mka1_standin.server import StandinConfig, StandinServer
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEST_QUEUE = f"mka1-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> None:  # type: ignore[no-untyped-def]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media_root, "base_url": None},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MKA1_API_URL = standin.url
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandinServer]:
+    server = StandinServer(
+        host="127.0.0.1", port=0, config=StandinConfig(api_key=settings.MKA1_API_KEY)
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin_config(standin: StandinServer) -> Iterator[StandinConfig]:
+    """The stand-in's configuration for one test, restored afterwards."""
+    saved = dict(vars(standin.config))
+    standin.clear_requests()
+    yield standin.config
+    for name, value in saved.items():
+        setattr(standin.config, name, value)
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the test database and a queue of its own."""
+
+    def __init__(self, env: dict[str, str], concurrency: int = 8) -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        command = [
+            sys.executable, "-m", "celery", "-A", "mka1web", "worker",
+            "-P", "threads", "-c", str(self.concurrency), "-Q", TEST_QUEUE,
+            "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "-l", "info",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            if " ready." in line:
+                return
+        raise RuntimeError("The Celery worker did not start:\n" + "".join(self.log[-40:]))
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.log.append(line)
+            self.lines.put(line)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def worker_env(standin: StandinServer, media_root: Path, **extra: str) -> dict[str, str]:
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DB_CONN_MAX_AGE": "0",
+        "CELERY_QUEUE": TEST_QUEUE,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "MKA1_API_URL": standin.url,
+        "MKA1_API_KEY": settings.MKA1_API_KEY,
+        "MEDIA_ROOT": str(media_root),
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None,
+    django_db_blocker,  # type: ignore[no-untyped-def]
+    standin: StandinServer,
+    media_root: Path,
+) -> Iterator[WorkerProcess]:
+    from mka1web.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+    with django_db_blocker.unblock():
+        worker = WorkerProcess(worker_env(standin, media_root))
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_queue() -> None:
+    from mka1web.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll until predicate() is truthy; return its value or fail the test with a clear message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {timeout}s waiting for {predicate.__doc__ or predicate}")
+        time.sleep(interval)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from gallery.models import GeneratedImage, Generation
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class GenerationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Generation
+
+    user = factory.SubFactory(UserFactory)
+    prompt = factory.Sequence(lambda n: f"a lighthouse on a cliff number {n}")
+    model = "meetkai:z-image-turbo"
+    n = 1
+    size = "256x256"
+    status = Generation.Status.SUCCEEDED
+
+
+class GeneratedImageFactory(factory.django.DjangoModelFactory):
+    """An image row with real files in storage, as the pipeline would have left it."""
+
+    class Meta:
+        model = GeneratedImage
+        skip_postgeneration_save = True
+
+    generation = factory.SubFactory(GenerationFactory)
+    user = factory.LazyAttribute(lambda image: image.generation.user)
+    index = 0
+    revised_prompt = factory.LazyAttribute(lambda image: f"{image.generation.prompt}, at dusk")
+    content_type = "image/png"
+    width = 64
+    height = 64
+    byte_size = 0
+    file = factory.django.ImageField(width=64, height=64, format="PNG", color="teal")
+    thumbnail = factory.django.ImageField(width=64, height=64, format="WEBP", color="teal")
+    thumb_width = 64
+    thumb_height = 64
+
+    @factory.post_generation
+    def index_for_search(image, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
+        if create:
+            from gallery.services import index_images
+
+            index_images(generation=image.generation)

@@ -1,0 +1,66 @@
+import pytest
+
+from gallery.forms import GenerationForm
+
+pytestmark = pytest.mark.foundation
+
+VALID = {
+    "prompt": "a red fox in the snow",
+    "model": "meetkai:z-image-turbo",
+    "n": 1,
+    "size": "1024x1024",
+    "quality": "standard",
+    "style": "vivid",
+    "response_format": "url",
+}
+
+
+def form_errors(**changes: object) -> dict[str, list[str]]:
+    form = GenerationForm(data={**VALID, **changes})
+    form.is_valid()
+    return form.errors
+
+
+@pytest.mark.parametrize(("length", "valid"), [(0, False), (1, True), (1000, True), (1001, False)])
+def test_prompt_length_boundaries(length: int, valid: bool) -> None:
+    errors = form_errors(prompt="x" * length)
+    assert ("prompt" not in errors) is valid
+
+
+@pytest.mark.parametrize(("n", "valid"), [(0, False), (1, True), (10, True), (11, False)])
+def test_n_boundaries(n: int, valid: bool) -> None:
+    errors = form_errors(n=n)
+    assert ("n" not in errors) is valid
+
+
+@pytest.mark.parametrize(
+    ("field", "good", "bad"),
+    [
+        ("model", ["meetkai:z-image-turbo", "meetkai:flux-2-klein"], ["dall-e-3", ""]),
+        ("size", ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"], ["1024x1536"]),
+        ("quality", ["standard", "hd"], ["high", "auto"]),
+        ("style", ["vivid", "natural"], ["noir"]),
+        ("response_format", ["url", "b64_json"], ["base64"]),
+    ],
+)
+def test_each_enum_accepts_the_contract_values_only(
+    field: str, good: list[str], bad: list[str]
+) -> None:
+    for value in good:
+        assert field not in form_errors(**{field: value}), value
+    for value in bad:
+        assert field in form_errors(**{field: value}), value
+
+
+def test_models_offered_come_from_the_setting(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MKA1_MODELS = ["auto"]
+    assert "model" not in form_errors(model="auto")
+    assert "model" in form_errors(model="meetkai:z-image-turbo")
+
+
+def test_blank_prompt_is_refused() -> None:
+    assert "prompt" in form_errors(prompt="   ")
+
+
+def test_non_integer_n_is_refused() -> None:
+    assert "n" in form_errors(n="two")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import json
 import logging
 import random
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
@@ -18,6 +23,37 @@ logger = logging.getLogger(__name__)
 
 GENERATIONS_PATH = "/api/v1/llm/images/generations"
 RETRYABLE_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+MAX_ITEMS = 10
+MAX_REDIRECTS = 5
+# One pooled client per process: building TLS contexts per call costs more than the call's overhead.
+_clients: dict[str, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(name: str) -> httpx.Client:
+    with _clients_lock:
+        client = _clients.get(name)
+        if client is None:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=50)
+            client = _clients[name] = httpx.Client(limits=limits, follow_redirects=False)
+        return client
+
+
+def _read_capped(response: httpx.Response, *, max_bytes: int, deadline: float) -> bytes:
+    """The raw body, refused past max_bytes or past the deadline however slowly it trickles."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ImageFetchError("The image is larger than the size limit.")
+    chunks: list[bytes] = []
+    received = 0
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > max_bytes:
+            raise ImageFetchError("The answer is larger than the size limit.")
+        if time.monotonic() > deadline:
+            raise ImageFetchError("The transfer took too long.", kind="timeout")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -87,6 +123,9 @@ class MKA1Error(Exception):
         self.request_id = request_id
         self.attempts = 1
 
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.status or 'no status'}): {self.message}"
+
     @property
     def retryable(self) -> bool:
         if self.kind == "timeout":
@@ -128,12 +167,12 @@ def _retry_after(response: httpx.Response) -> float | None:
     return None
 
 
-def error_from_response(response: httpx.Response) -> MKA1Error:
+def error_from_response(response: httpx.Response, body: bytes) -> MKA1Error:
     """Both error shapes: {"error": {"message", "type", "param", "code"}} and {"error": "text"}."""
     status = response.status_code
     message, code, param = "", None, None
     try:
-        payload = response.json()
+        payload = json.loads(body)
     except ValueError:
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
@@ -170,10 +209,10 @@ def error_from_response(response: httpx.Response) -> MKA1Error:
     )
 
 
-def parse_success(response: httpx.Response) -> ImageResult:
+def parse_success(response: httpx.Response, body: bytes) -> ImageResult:
     request_id = response.headers.get("x-request-id", "")
     try:
-        payload = response.json()
+        payload = json.loads(body)
     except ValueError as exc:
         raise MKA1Error(
             "The image service answered with a body that is not JSON.",
@@ -190,7 +229,7 @@ def parse_success(response: httpx.Response) -> ImageResult:
             request_id=request_id,
         )
     items = []
-    for entry in data:
+    for entry in data[:MAX_ITEMS]:
         entry = entry if isinstance(entry, dict) else {}
         url, b64, revised = entry.get("url"), entry.get("b64_json"), entry.get("revised_prompt")
         items.append(
@@ -217,14 +256,16 @@ class MKA1Client:
         api_key: str | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
-        transport: httpx.BaseTransport | None = None,
+        deadline: float | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
         self.base_url = (base_url or settings.MKA1_API_URL).rstrip("/")
         self.api_key = api_key if api_key is not None else settings.MKA1_API_KEY
         connect = connect_timeout if connect_timeout is not None else settings.MKA1_CONNECT_TIMEOUT
         read = read_timeout if read_timeout is not None else settings.MKA1_READ_TIMEOUT
         self.timeout = httpx.Timeout(read, connect=connect)
-        self.transport = transport
+        self.deadline = deadline if deadline is not None else settings.MKA1_CALL_DEADLINE
+        self.http = http or shared_client("api")
 
     def generate_once(self, request: ImageRequest) -> ImageResult:
         headers = {
@@ -233,11 +274,20 @@ class MKA1Client:
             "Accept": "application/json",
         }
         started = time.monotonic()
+        # Ten images of b64 at the per-image cap, and room for the JSON around them.
+        max_body = request.n * (settings.MKA1_MAX_IMAGE_BYTES * 4 // 3 + 8192) + 65536
         try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(
-                    self.base_url + GENERATIONS_PATH, json=request.body(), headers=headers
-                )
+            with self.http.stream(
+                "POST",
+                self.base_url + GENERATIONS_PATH,
+                json=request.body(),
+                headers=headers,
+                timeout=self.timeout,
+            ) as response:
+                body = _read_capped(response, max_bytes=max_body, deadline=started + self.deadline)
+        except ImageFetchError as exc:
+            kind = "timeout" if exc.kind == "timeout" else "upstream"
+            raise MKA1Error(f"The answer could not be read: {exc}", kind=kind) from exc
         except httpx.TimeoutException as exc:
             raise MKA1Error(
                 f"No answer within the time limit ({type(exc).__name__}).", kind="timeout"
@@ -247,8 +297,8 @@ class MKA1Client:
                 f"Could not reach the image service ({type(exc).__name__}).", kind="upstream"
             ) from exc
         if response.status_code != 200:
-            raise error_from_response(response)
-        result = parse_success(response)
+            raise error_from_response(response, body)
+        result = parse_success(response, body)
         result.elapsed_ms = int((time.monotonic() - started) * 1000)
         return result
 
@@ -256,26 +306,41 @@ class MKA1Client:
         self,
         request: ImageRequest,
         *,
-        max_attempts: int = 1,
-        backoff_base: float = 1.0,
-        backoff_cap: float = 60.0,
+        max_attempts: int | None = None,
+        backoff_base: float | None = None,
+        backoff_cap: float | None = None,
+        before_attempt: Callable[[float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> ImageResult:
-        """Call the API, retrying only what the contract says is worth retrying."""
+        """Call the API, retrying only what the contract says is worth retrying.
+
+        before_attempt(seconds) is told how long the next step (an attempt or a wait) may take,
+        so the caller can extend its lease first.
+        """
+        attempts = max_attempts or settings.MKA1_MAX_ATTEMPTS
+        base = backoff_base if backoff_base is not None else settings.MKA1_BACKOFF_BASE
+        cap = backoff_cap if backoff_cap is not None else settings.MKA1_BACKOFF_CAP
         attempt = 0
         while True:
             attempt += 1
+            if before_attempt:
+                before_attempt(self.deadline + self.timeout.connect)  # type: ignore[operator]
             try:
                 result = self.generate_once(request)
             except MKA1Error as error:
                 error.attempts = attempt
-                if not error.retryable or attempt >= max_attempts:
+                if not error.retryable or attempt >= attempts:
                     raise
-                delay = backoff_delay(attempt, error.retry_after, backoff_base, backoff_cap)
+                delay = backoff_delay(attempt, error.retry_after, base, cap)
                 if delay is None:
-                    error.kind = "rate_limited" if error.status == 429 else error.kind
+                    error.message = (
+                        f"The image service asked to wait {error.retry_after:.0f} s, "
+                        f"longer than the {cap:.0f} s the portal waits."
+                    )
                     raise
                 logger.info("MKA1 attempt %s failed (%s); retrying in %.2fs", attempt, error, delay)
+                if before_attempt:
+                    before_attempt(delay)
                 sleep(delay)
                 continue
             result.attempts = attempt
@@ -305,42 +370,75 @@ def decode_b64(payload: str, *, max_bytes: int) -> bytes:
         raise ImageFetchError("The image data is not valid base64.") from exc
 
 
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_download_url(url: str) -> None:
+    """Refuse URLs that could reach the portal's own network (checked after DNS resolution)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise ImageFetchError("The image URL is not an http(s) URL.", kind="upstream")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    allowed_hosts = settings.MKA1_DOWNLOAD_HOSTS
+    if allowed_hosts and host not in allowed_hosts:
+        raise ImageFetchError(f"Images from {host} are not allowed.", kind="upstream")
+    if f"{host}:{port}" in settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED:
+        return
+    if parts.scheme != "https":
+        raise ImageFetchError("The image URL is not https.", kind="upstream")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+    except (OSError, UnicodeError) as exc:
+        raise ImageFetchError(
+            f"The image host {host} could not be resolved.", kind="upstream"
+        ) from exc
+    if not addresses or not all(_is_public(str(address)) for address in addresses):
+        raise ImageFetchError(
+            f"The image URL points at a private address ({host}); it was not fetched.",
+            kind="upstream",
+        )
+
+
+def _redirects(url: str, http: httpx.Client, timeout: httpx.Timeout) -> Iterator[httpx.Response]:
+    for _ in range(MAX_REDIRECTS + 1):
+        check_download_url(url)
+        with http.stream("GET", url, timeout=timeout) as response:
+            if response.is_redirect and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                continue
+            yield response
+            return
+    raise ImageFetchError("The image URL redirected too many times.", kind="upstream")
+
+
 def download(
     url: str,
     *,
     max_bytes: int,
     timeout: float,
-    transport: httpx.BaseTransport | None = None,
+    http: httpx.Client | None = None,
 ) -> bytes:
     """Stream an image from a temporary upstream URL with a size cap and a total deadline."""
     deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    received = 0
+    http = http or shared_client("download")
+    request_timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
     try:
-        with (
-            httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-                transport=transport,
-                follow_redirects=False,
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
+        for response in _redirects(url, http, request_timeout):
             if response.status_code != 200:
                 raise ImageFetchError(
                     f"The image could not be downloaded (HTTP {response.status_code}).",
                     kind="upstream",
                 )
-            for chunk in response.iter_raw():
-                received += len(chunk)
-                if received > max_bytes:
-                    raise ImageFetchError("The image is larger than the size limit.")
-                if time.monotonic() > deadline:
-                    raise ImageFetchError("The image download took too long.", kind="timeout")
-                chunks.append(chunk)
+            return _read_capped(response, max_bytes=max_bytes, deadline=deadline)
     except httpx.TimeoutException as exc:
         raise ImageFetchError("The image download took too long.", kind="timeout") from exc
     except httpx.HTTPError as exc:
         raise ImageFetchError(
             f"The image could not be downloaded ({type(exc).__name__}).", kind="upstream"
         ) from exc
-    return b"".join(chunks)
+    raise ImageFetchError("The image could not be downloaded.", kind="upstream")

@@ -61,6 +61,9 @@ class Generation(models.Model):
     error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     error_message = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Which worker holds the row, until when, and how many times it was claimed in all.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claims = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
     upstream_status = models.PositiveSmallIntegerField(null=True, blank=True)
     upstream_request_id = models.CharField(max_length=200, blank=True)

@@ -11,8 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
-from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Q, TextField, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, TextField, Value
 from django.utils import timezone
 
 from . import storage
@@ -36,19 +36,36 @@ class GenerationParams:
     style: str
     response_format: str
 
+    @classmethod
+    def of(cls, generation: Generation) -> GenerationParams:
+        return cls(
+            prompt=generation.prompt,
+            model=generation.model,
+            n=generation.n,
+            size=generation.size,
+            quality=generation.quality,
+            style=generation.style,
+            response_format=generation.response_format,
+        )
+
+
+def _enqueue(generation_id: int) -> None:
+    from .tasks import run_generation
+
+    transaction.on_commit(lambda: run_generation.delay(generation_id))
+
 
 def generation_submit(
     *, user: AbstractBaseUser, params: GenerationParams, idempotency_key: uuid.UUID | None = None
 ) -> Generation:
     """Store the request and enqueue it once committed; a resent form returns the first."""
-    from .tasks import run_generation
-
     key = idempotency_key or uuid.uuid4()
     try:
         with transaction.atomic():
             generation = Generation.objects.create(
                 user=user,
                 idempotency_key=key,
+                lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
                 prompt=params.prompt,
                 model=params.model,
                 n=params.n,
@@ -57,27 +74,14 @@ def generation_submit(
                 style=params.style,
                 response_format=params.response_format,
             )
-            transaction.on_commit(lambda: run_generation.delay(generation.pk))
+            _enqueue(generation.pk)
     except IntegrityError:
         return Generation.objects.get(user=user, idempotency_key=key)
     return generation
 
 
-def generation_claim(*, generation_id: int) -> Generation | None:
-    """Take the row for this worker; only a queued row or one whose lease ran out qualifies."""
-    now = timezone.now()
-    claimed = Generation.objects.filter(
-        Q(status=Generation.Status.QUEUED)
-        | Q(status=Generation.Status.RUNNING, lease_until__lt=now),
-        pk=generation_id,
-    ).update(
-        status=Generation.Status.RUNNING,
-        lease_until=now + timedelta(seconds=settings.GENERATION_LEASE_SECONDS),
-        started_at=now,
-    )
-    if not claimed:
-        return None
-    return Generation.objects.get(pk=generation_id)
+def generation_rerun(*, user: AbstractBaseUser, source: Generation) -> Generation:
+    return generation_submit(user=user, params=GenerationParams.of(source))
 
 
 def generation_cancel(*, generation: Generation) -> bool:
@@ -87,59 +91,87 @@ def generation_cancel(*, generation: Generation) -> bool:
     return bool(updated)
 
 
-def _finish(generation: Generation, **fields: Any) -> None:
-    """Write a terminal state, but only over our own running claim: a finished row stays put."""
-    fields.setdefault("finished_at", timezone.now())
-    Generation.objects.filter(pk=generation.pk, status=Generation.Status.RUNNING).update(
-        lease_until=None, **fields
+class LeaseLost(Exception):
+    """Another worker has claimed the generation: this one must stop touching it."""
+
+
+@dataclass
+class Claim:
+    """A worker's hold on one generation; every write under it checks the token."""
+
+    generation: Generation
+    token: uuid.UUID
+
+    def rows(self) -> Any:
+        return Generation.objects.filter(
+            pk=self.generation.pk, status=Generation.Status.RUNNING, claim_token=self.token
+        )
+
+    def extend(self, seconds: float) -> None:
+        until = timezone.now() + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
+        if not self.rows().update(lease_until=until):
+            raise LeaseLost(self.generation.pk)
+
+    def update(self, **fields: Any) -> bool:
+        return bool(self.rows().update(**fields))
+
+
+def generation_claim(*, generation_id: int) -> Claim | None:
+    """Take the row for this worker: a queued row, or a running one whose lease has run out."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    lease = settings.MKA1_CALL_DEADLINE + settings.GENERATION_LEASE_MARGIN
+    claimed = Generation.objects.filter(
+        Q(status=Generation.Status.QUEUED)
+        | Q(status=Generation.Status.RUNNING, lease_until__lt=now),
+        pk=generation_id,
+        claims__lt=settings.GENERATION_MAX_CLAIMS,
+    ).update(
+        status=Generation.Status.RUNNING,
+        claim_token=token,
+        claims=F("claims") + 1,
+        lease_until=now + timedelta(seconds=lease),
+        started_at=now,
     )
+    if not claimed:
+        return None
+    return Claim(Generation.objects.get(pk=generation_id), token)
 
 
-def generation_fail(
-    *,
-    generation: Generation,
-    kind: str,
-    message: str,
-    upstream_status: int | None = None,
-    request_id: str = "",
-    attempts: int | None = None,
-) -> None:
+def _failure_fields(
+    kind: str, message: str, *, upstream_status: int | None = None, request_id: str = ""
+) -> dict[str, Any]:
     status = (
         Generation.Status.REFUSED
         if kind == Generation.ErrorKind.CONTENT_POLICY
         else Generation.Status.FAILED
     )
-    fields: dict[str, Any] = {"status": status, "error_kind": kind, "error_message": message}
+    fields: dict[str, Any] = {
+        "status": status,
+        "error_kind": kind,
+        "error_message": message,
+        "finished_at": timezone.now(),
+        "lease_until": None,
+    }
     if upstream_status is not None:
         fields["upstream_status"] = upstream_status
     if request_id:
         fields["upstream_request_id"] = request_id[:200]
-    if attempts is not None:
-        fields["attempts"] = attempts
-    _finish(generation, **fields)
+    return fields
 
 
 def clean_text(text: str | None, *, limit: int = REVISED_PROMPT_LIMIT) -> str:
-    """Upstream text made storable: no NUL characters, truncated with a mark when too long."""
+    """Upstream text made storable: no NULs or lone surrogates, truncated with a mark."""
     if not text:
         return ""
-    text = text.replace("\x00", "")
+    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     if len(text) > limit:
         text = text[: limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK
     return text
 
 
-def _record_response(generation: Generation, *, items: list[dict[str, Any]], **fields: Any) -> None:
-    Generation.objects.filter(pk=generation.pk).update(
-        upstream_response={"items": items}, responded_at=timezone.now(), **fields
-    )
-    generation.upstream_response = {"items": items}
-
-
-def generation_call_api(*, generation: Generation, client: MKA1Client | None = None) -> bool:
-    """Call the API and record its answer before anything else. False when the call failed."""
-    client = client or MKA1Client()
-    request = ImageRequest(
+def _image_request(generation: Generation) -> ImageRequest:
+    return ImageRequest(
         prompt=generation.prompt,
         model=generation.model,
         n=generation.n,
@@ -149,56 +181,73 @@ def generation_call_api(*, generation: Generation, client: MKA1Client | None = N
         response_format=generation.response_format,
         user_id=str(generation.user_id),
     )
-    # No database connection may be held across a slow call.
+
+
+def _answer_entry(generation: Generation, index: int, item: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"revised_prompt": clean_text(item.revised_prompt)}
+    if item.b64_json is not None:
+        # Decoded bytes are stored at once: the answer is paid for and must not be lost.
+        try:
+            content = decode_b64(item.b64_json, max_bytes=settings.MKA1_MAX_IMAGE_BYTES)
+            name = storage.original_name(
+                user_id=generation.user_id, generation_id=generation.pk, index=index
+            )
+            entry["stored"] = storage.save_bytes(name, content)
+        except ImageFetchError as error:
+            entry["error"] = {"kind": error.kind, "reason": str(error)}
+        except OSError as error:
+            entry["error"] = {"kind": "storage", "reason": f"Could not be stored ({error})."}
+    elif item.url:
+        entry["url"] = item.url
+    else:
+        entry["error"] = {"kind": "bad_image", "reason": "The answer held no image."}
+    return entry
+
+
+def generation_call_api(*, claim: Claim, client: MKA1Client | None = None) -> bool:
+    """Call the API and record its answer before anything else. False when it ended the run."""
+    generation = claim.generation
+    client = client or MKA1Client()
+    # No database connection is held across the slow call; each lease extension is a short one.
     connection.close()
+
+    def before_attempt(seconds: float) -> None:
+        claim.extend(seconds)
+        connection.close()
+
     try:
-        result = client.generate(request)
+        result = client.generate(_image_request(generation), before_attempt=before_attempt)
     except MKA1Error as error:
         logger.info("Generation %s failed upstream: %s", generation.pk, error)
-        generation_fail(
-            generation=generation,
-            kind=error.kind,
-            message=error.user_message(),
-            upstream_status=error.status,
-            request_id=error.request_id,
-            attempts=generation.attempts + error.attempts,
+        claim.update(
+            attempts=F("attempts") + error.attempts,
+            **_failure_fields(
+                error.kind,
+                error.user_message(),
+                upstream_status=error.status,
+                request_id=error.request_id,
+            ),
         )
         return False
 
-    items: list[dict[str, Any]] = []
-    for index, item in enumerate(result.items[: generation.n]):
-        entry: dict[str, Any] = {"revised_prompt": clean_text(item.revised_prompt)}
-        if item.b64_json is not None:
-            # Decoded bytes are stored at once: the answer is paid for and must not be lost.
-            try:
-                content = decode_b64(item.b64_json, max_bytes=settings.MKA1_MAX_IMAGE_BYTES)
-                entry["stored"] = storage.save_bytes(
-                    storage.original_name(
-                        user_id=generation.user_id, generation_id=generation.pk, index=index
-                    ),
-                    content,
-                )
-            except ImageFetchError as error:
-                entry["error"] = {"kind": error.kind, "reason": str(error)}
-        elif item.url:
-            entry["url"] = item.url
-        else:
-            entry["error"] = {"kind": "bad_image", "reason": "The answer held no image."}
-        items.append(entry)
+    items = [
+        _answer_entry(generation, index, item)
+        for index, item in enumerate(result.items[: generation.n])
+    ]
     created = datetime.fromtimestamp(result.created, tz=UTC) if result.created is not None else None
-    _record_response(
-        generation,
-        items=items,
+    generation.upstream_response = {"items": items}
+    return claim.update(
+        upstream_response=generation.upstream_response,
+        responded_at=timezone.now(),
         upstream_status=result.status,
         upstream_request_id=result.request_id[:200],
         upstream_created=created,
         api_ms=result.elapsed_ms,
-        attempts=generation.attempts + result.attempts,
+        attempts=F("attempts") + result.attempts,
     )
-    return True
 
 
-def _fetch_original(generation: Generation, index: int, entry: dict[str, Any]) -> bytes:
+def _fetch_original(entry: dict[str, Any]) -> bytes:
     if "error" in entry:
         raise ImageFetchError(entry["error"]["reason"], kind=entry["error"]["kind"])
     if "stored" in entry:
@@ -210,9 +259,7 @@ def _fetch_original(generation: Generation, index: int, entry: dict[str, Any]) -
     )
 
 
-def _store_image(
-    generation: Generation, index: int, entry: dict[str, Any], content: bytes
-) -> GeneratedImage:
+def _store_image(generation: Generation, index: int, entry: dict[str, Any], content: bytes) -> None:
     checked = check_image(content, max_pixels=settings.MKA1_MAX_IMAGE_PIXELS)
     thumb = make_thumbnail(checked.content)
     names = {"user_id": generation.user_id, "generation_id": generation.pk, "index": index}
@@ -220,7 +267,7 @@ def _store_image(
         storage.original_name(**names), checked.content
     )
     thumbnail = storage.save_bytes(storage.thumbnail_name(**names), thumb.content)
-    image, _ = GeneratedImage.objects.update_or_create(
+    GeneratedImage.objects.update_or_create(
         generation=generation,
         index=index,
         defaults={
@@ -236,7 +283,23 @@ def _store_image(
             "thumb_height": thumb.height,
         },
     )
-    return image
+
+
+def _store_one(claim: Claim, index: int, entry: dict[str, Any]) -> tuple[str, str] | None:
+    """Store image `index`; the reason it is missing otherwise."""
+    claim.extend(settings.MKA1_DOWNLOAD_TIMEOUT)
+    connection.close()
+    try:
+        _store_image(claim.generation, index, entry, _fetch_original(entry))
+    except ImageFetchError as error:
+        return error.kind, str(error)
+    except BadImage as error:
+        storage.delete_quietly(entry.get("stored", ""))
+        return "bad_image", str(error)
+    except OSError as error:
+        logger.exception("Storing image %s of generation %s failed", index, claim.generation.pk)
+        return "storage", f"The image could not be stored ({error})."
+    return None
 
 
 def index_images(*, generation: Generation) -> None:
@@ -249,68 +312,84 @@ def index_images(*, generation: Generation) -> None:
     )
 
 
-def generation_store_images(*, generation: Generation) -> None:
+def generation_store_images(*, claim: Claim) -> None:
     """Turn the recorded answer into stored images, and say what is missing and why."""
+    generation = claim.generation
     entries: list[dict[str, Any]] = (generation.upstream_response or {}).get("items", [])
     already = set(generation.images.values_list("index", flat=True))
-    missing: list[tuple[int, str, str]] = []
+    missing: dict[int, tuple[str, str]] = {}
     for index in range(generation.n):
         if index in already:
             continue
         if index >= len(entries):
-            missing.append((index, "upstream", "The image service returned fewer images."))
+            missing[index] = ("upstream", "The image service returned fewer images than asked.")
             continue
-        entry = entries[index]
-        connection.close()
-        try:
-            content = _fetch_original(generation, index, entry)
-            _store_image(generation, index, entry, content)
-        except ImageFetchError as error:
-            missing.append((index, error.kind, str(error)))
-        except BadImage as error:
-            storage.delete_quietly(entry.get("stored", ""))
-            missing.append((index, "bad_image", str(error)))
-        except OSError as error:
-            logger.exception("Storing image %s of generation %s failed", index, generation.pk)
-            missing.append((index, "storage", f"The image could not be stored ({error})."))
-        close_old_connections()
+        reason = _store_one(claim, index, entries[index])
+        if reason:
+            missing[index] = reason
 
-    index_images(generation=generation)
-    for index, kind, reason in missing:
-        MissingImage.objects.update_or_create(
-            generation=generation, index=index, defaults={"error_kind": kind, "reason": reason}
-        )
-    stored = generation.images.count()
-    if stored:
-        _finish(generation, status=Generation.Status.SUCCEEDED, upstream_response=None)
-    else:
-        kind, reason = (missing[0][1], missing[0][2]) if missing else ("upstream", "No images.")
-        generation_fail(generation=generation, kind=kind, message=reason)
+    with transaction.atomic():
+        index_images(generation=generation)
+        for index, (kind, reason) in missing.items():
+            MissingImage.objects.update_or_create(
+                generation=generation, index=index, defaults={"error_kind": kind, "reason": reason}
+            )
+        if generation.images.exists():
+            claim.update(
+                status=Generation.Status.SUCCEEDED,
+                finished_at=timezone.now(),
+                lease_until=None,
+                upstream_response=None,
+            )
+        else:
+            kind, reason = missing[min(missing)] if missing else ("upstream", "No images.")
+            claim.update(**_failure_fields(kind, reason))
 
 
 def generation_run(*, generation_id: int) -> None:
-    generation = generation_claim(generation_id=generation_id)
-    if generation is None:
+    claim = generation_claim(generation_id=generation_id)
+    if claim is None:
         return
-    if generation.upstream_response is None and not generation_call_api(generation=generation):
-        return
-    generation_store_images(generation=generation)
+    try:
+        if claim.generation.upstream_response is None and not generation_call_api(claim=claim):
+            return
+        generation_store_images(claim=claim)
+    except LeaseLost:
+        logger.warning("Generation %s was claimed by another worker; stopping", generation_id)
+
+
+def generations_sweep() -> dict[str, int]:
+    """The backstop: enqueue again what is stuck past its lease, or fail it after the limit."""
+    from .tasks import run_generation
+
+    now = timezone.now()
+    stuck = Generation.objects.filter(status__in=Generation.PENDING, lease_until__lt=now)
+    exhausted = stuck.filter(claims__gte=settings.GENERATION_MAX_CLAIMS).update(
+        **_failure_fields(
+            Generation.ErrorKind.UPSTREAM,
+            "The generation was interrupted too many times and was given up.",
+        )
+    )
+    requeued = 0
+    for generation_id in stuck.values_list("pk", flat=True)[:1000]:
+        # Back to queued with a fresh lease: a worker still holding it loses its claim, and the
+        # next sweep does not enqueue it again at once.
+        pushed = Generation.objects.filter(
+            pk=generation_id, status__in=Generation.PENDING, lease_until__lt=now
+        ).update(
+            status=Generation.Status.QUEUED,
+            claim_token=None,
+            lease_until=now + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
+        )
+        if pushed:
+            run_generation.delay(generation_id)
+            requeued += 1
+    if exhausted or requeued:
+        logger.warning("Sweep: %s enqueued again, %s given up", requeued, exhausted)
+    return {"requeued": requeued, "failed": exhausted}
 
 
 def image_delete(*, image: GeneratedImage) -> None:
     names = (image.file.name, image.thumbnail.name)
     image.delete()
     transaction.on_commit(lambda: storage.delete_quietly(*names))
-
-
-def generation_rerun(*, user: AbstractBaseUser, source: Generation) -> Generation:
-    params = GenerationParams(
-        prompt=source.prompt,
-        model=source.model,
-        n=source.n,
-        size=source.size,
-        quality=source.quality,
-        style=source.style,
-        response_format=source.response_format,
-    )
-    return generation_submit(user=user, params=params)

@@ -140,7 +140,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message unacknowledged this long is redelivered (Redis); it must outlast a whole task.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
-CELERY_TASK_ALWAYS_EAGER = False
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 20)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-generations": {
+        "task": "gallery.tasks.sweep_generations",
+        "schedule": env_float("SWEEP_INTERVAL", 60.0),
+    },
+}
 
 # The MKA1 image API.
 MKA1_API_URL = os.environ.get("MKA1_API_URL", "http://127.0.0.1:8001").rstrip("/")
@@ -148,12 +154,28 @@ MKA1_API_URL = os.environ.get("MKA1_API_URL", "http://127.0.0.1:8001").rstrip("/
 MKA1_API_KEY = os.environ.get("MKA1_API_KEY", "standin-local-key")
 MKA1_MODELS = env_list("MKA1_MODELS", "meetkai:z-image-turbo,meetkai:flux-2-klein")
 MKA1_CONNECT_TIMEOUT = env_float("MKA1_CONNECT_TIMEOUT", 10.0)
+# Seconds without a byte from the API before giving up; generation is slow, so be generous.
 MKA1_READ_TIMEOUT = env_float("MKA1_READ_TIMEOUT", 90.0)
+# The most one attempt may take in all, however the bytes trickle in.
+MKA1_CALL_DEADLINE = env_float("MKA1_CALL_DEADLINE", 150.0)
+MKA1_MAX_ATTEMPTS = env_int("MKA1_MAX_ATTEMPTS", 3)
+MKA1_BACKOFF_BASE = env_float("MKA1_BACKOFF_BASE", 2.0)
+# A Retry-After longer than this fails the generation as rate limited instead of waiting.
+MKA1_BACKOFF_CAP = env_float("MKA1_BACKOFF_CAP", 60.0)
 MKA1_DOWNLOAD_TIMEOUT = env_float("MKA1_DOWNLOAD_TIMEOUT", 60.0)
 MKA1_MAX_IMAGE_BYTES = env_int("MKA1_MAX_IMAGE_BYTES", 25 * 1024 * 1024)
 MKA1_MAX_IMAGE_PIXELS = env_int("MKA1_MAX_IMAGE_PIXELS", 4096 * 4096)
-# A generation claimed by a worker that died is claimed again after this many seconds.
-GENERATION_LEASE_SECONDS = env_int("GENERATION_LEASE_SECONDS", 300)
+# Image URLs may point at any public host; these host:port pairs may also be private (the
+# local stand-in's). MKA1_DOWNLOAD_HOSTS, when set, is the only hosts allowed at all.
+MKA1_DOWNLOAD_PRIVATE_ALLOWED = env_list("MKA1_DOWNLOAD_PRIVATE_ALLOWED", "")
+MKA1_DOWNLOAD_HOSTS = env_list("MKA1_DOWNLOAD_HOSTS", "")
+
+# Leases: a generation held by a worker that died is claimed again once its lease runs out.
+GENERATION_LEASE_MARGIN = env_float("GENERATION_LEASE_MARGIN", 30.0)
+# A queued generation whose message was lost is enqueued again after this many seconds.
+GENERATION_QUEUED_LEASE = env_float("GENERATION_QUEUED_LEASE", 600.0)
+GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
+SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 

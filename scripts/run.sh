@@ -7,6 +7,7 @@ processes=(web worker)
 if [ -z "${MKA1_API_URL:-}" ]; then
   export STANDIN_PORT=${STANDIN_PORT:-8001}
   export MKA1_API_URL="http://127.0.0.1:$STANDIN_PORT"
+  export MKA1_DOWNLOAD_PRIVATE_ALLOWED="127.0.0.1:$STANDIN_PORT"
   processes+=(standin)
   echo "run: no MKA1_API_URL set, so the stand-in MKA1 server answers at $MKA1_API_URL"
 fi

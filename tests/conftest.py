@@ -39,6 +39,7 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MKA1_API_URL = standin.url
+    settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]
 
 
 @pytest.fixture(scope="session")
@@ -133,9 +134,19 @@ def worker_env(standin: StandinServer, media_root: Path, **extra: str) -> dict[s
         "CELERY_QUEUE": TEST_QUEUE,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "MKA1_API_URL": standin.url,
+        "MKA1_DOWNLOAD_PRIVATE_ALLOWED": standin.url.removeprefix("http://"),
         "MKA1_API_KEY": settings.MKA1_API_KEY,
         "MEDIA_ROOT": str(media_root),
         "PYTHONPATH": str(PROJECT_DIR),
+        # Every wait shrunk, so that a fault ends in seconds.
+        "MKA1_BACKOFF_BASE": "0.05",
+        "MKA1_BACKOFF_CAP": "3",
+        "MKA1_READ_TIMEOUT": "4",
+        "MKA1_CALL_DEADLINE": "6",
+        "MKA1_DOWNLOAD_TIMEOUT": "4",
+        "GENERATION_LEASE_MARGIN": "2",
+        "GENERATION_QUEUED_LEASE": "10",
+        "CELERY_VISIBILITY_TIMEOUT": "30",
     }
     env.update(extra)
     return env

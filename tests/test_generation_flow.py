@@ -81,13 +81,15 @@ def test_upstream_refusal_ends_failed_with_its_reason_shown(client, celery_worke
 def test_server_error_ends_failed_with_a_message(client, celery_worker, standin_config) -> None:
     user = UserFactory()
     client.force_login(user)
-    standin_config.fail_next = [{"status": 500}]
+    standin_config.fail_next = [{"status": 500}, {"status": 502}, {"status": 503}]
     client.post(reverse("gallery:generate"), form(n=1))
     generation = Generation.objects.get(user=user)
 
     done = wait_for(lambda: finished(generation.pk))
     assert done.status == Generation.Status.FAILED
     assert done.error_kind == "upstream"
+    assert done.attempts == 3
+    assert done.upstream_status == 503
     assert done.error_message.startswith("The image service failed")
     assert not GeneratedImage.objects.filter(generation=done).exists()
 

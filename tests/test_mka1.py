@@ -63,7 +63,7 @@ def test_url_answer_points_at_downloadable_images(standin) -> None:
 
 def test_openai_shaped_error_becomes_a_validation_error(standin) -> None:
     with pytest.raises(MKA1Error) as caught:
-        MKA1Client(base_url=standin.url).generate(request(model="no-such-model"))
+        MKA1Client(base_url=standin.url).generate_once(request(model="no-such-model"))
     assert caught.value.status == 404
     assert caught.value.code == "model_not_found"
     assert caught.value.kind == "validation"
@@ -73,7 +73,7 @@ def test_openai_shaped_error_becomes_a_validation_error(standin) -> None:
 def test_plain_error_shape_is_parsed_and_429_is_retryable(standin, standin_config) -> None:
     standin_config.fail_next = [{"status": 429, "retry_after": 2}]
     with pytest.raises(MKA1Error) as caught:
-        MKA1Client(base_url=standin.url).generate(request())
+        MKA1Client(base_url=standin.url).generate_once(request())
     assert caught.value.status == 429
     assert caught.value.message == "Rate limit exceeded"
     assert caught.value.kind == "rate_limited"
@@ -83,7 +83,7 @@ def test_plain_error_shape_is_parsed_and_429_is_retryable(standin, standin_confi
 
 def test_wrong_key_is_an_operator_problem(standin) -> None:
     with pytest.raises(MKA1Error) as caught:
-        MKA1Client(base_url=standin.url, api_key="wrong").generate(request())
+        MKA1Client(base_url=standin.url, api_key="wrong").generate_once(request())
     assert caught.value.status == 401
     assert caught.value.kind == "auth"
     assert "administrator" in caught.value.user_message()
@@ -91,14 +91,14 @@ def test_wrong_key_is_an_operator_problem(standin) -> None:
 
 def test_content_policy_refusal_is_recognised(standin) -> None:
     with pytest.raises(MKA1Error) as caught:
-        MKA1Client(base_url=standin.url).generate(request(prompt="something forbidden here"))
+        MKA1Client(base_url=standin.url).generate_once(request(prompt="something forbidden here"))
     assert caught.value.kind == "content_policy"
     assert not caught.value.retryable
 
 
 def test_unreachable_service_is_a_retryable_upstream_error() -> None:
     with pytest.raises(MKA1Error) as caught:
-        MKA1Client(base_url="http://127.0.0.1:9", connect_timeout=1).generate(request())
+        MKA1Client(base_url="http://127.0.0.1:9", connect_timeout=1).generate_once(request())
     assert caught.value.kind == "upstream"
     assert caught.value.retryable
 
@@ -107,3 +107,35 @@ def test_retry_after_beyond_the_cap_gives_up() -> None:
     assert backoff_delay(1, 120.0, base=1.0, cap=60.0) is None
     assert backoff_delay(1, 3.0, base=1.0, cap=60.0) == 3.0
     assert 0 <= (backoff_delay(3, None, base=1.0, cap=60.0) or 0) <= 4.0
+
+
+def test_retries_honour_retry_after_then_succeed(standin, standin_config) -> None:
+    standin_config.fail_next = [{"status": 429, "retry_after": 2}, {"status": 503}]
+    waits: list[float] = []
+    result = MKA1Client(base_url=standin.url).generate(
+        request(n=1), max_attempts=3, backoff_base=0.5, sleep=waits.append
+    )
+    assert result.attempts == 3
+    assert waits[0] == 2
+    assert 0 <= waits[1] <= 1.0
+
+
+def test_never_retries_a_client_error(standin, standin_config) -> None:
+    waits: list[float] = []
+    with pytest.raises(MKA1Error) as caught:
+        MKA1Client(base_url=standin.url).generate(
+            request(model="no-such-model"), max_attempts=5, sleep=waits.append
+        )
+    assert caught.value.attempts == 1
+    assert waits == []
+
+
+def test_retry_after_beyond_the_cap_fails_as_rate_limited(standin, standin_config) -> None:
+    standin_config.fail_next = [{"status": 429, "retry_after": 600}]
+    with pytest.raises(MKA1Error) as caught:
+        MKA1Client(base_url=standin.url).generate(
+            request(n=1), max_attempts=3, backoff_cap=60, sleep=lambda _: None
+        )
+    assert caught.value.kind == "rate_limited"
+    assert caught.value.attempts == 1
+    assert "600 s" in caught.value.message

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.utils import timezone
 
@@ -50,9 +50,9 @@ class GenerationParams:
 
 
 def _enqueue(generation_id: int) -> None:
-    from .tasks import run_generation
+    from .tasks import enqueue_generation
 
-    transaction.on_commit(lambda: run_generation.delay(generation_id))
+    transaction.on_commit(lambda: enqueue_generation(generation_id))
 
 
 def generation_submit(
@@ -89,6 +89,18 @@ def generation_cancel(*, generation: Generation) -> bool:
         status=Generation.Status.CANCELED, finished_at=timezone.now(), lease_until=None
     )
     return bool(updated)
+
+
+def generation_release(*, generation_id: int) -> None:
+    """Give a running generation back to the queue after this worker lost its database link."""
+    try:
+        Generation.objects.filter(pk=generation_id, status=Generation.Status.RUNNING).update(
+            status=Generation.Status.QUEUED,
+            claim_token=None,
+            lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
+        )
+    except DatabaseError:
+        logger.exception("Could not release generation %s; its lease will run out", generation_id)
 
 
 class LeaseLost(Exception):
@@ -360,7 +372,7 @@ def generation_run(*, generation_id: int) -> None:
 
 def generations_sweep() -> dict[str, int]:
     """The backstop: enqueue again what is stuck past its lease, or fail it after the limit."""
-    from .tasks import run_generation
+    from .tasks import enqueue_generation
 
     now = timezone.now()
     stuck = Generation.objects.filter(status__in=Generation.PENDING, lease_until__lt=now)
@@ -382,7 +394,7 @@ def generations_sweep() -> dict[str, int]:
             lease_until=now + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
         )
         if pushed:
-            run_generation.delay(generation_id)
+            enqueue_generation(generation_id)
             requeued += 1
     if exhausted or requeued:
         logger.warning("Sweep: %s enqueued again, %s given up", requeued, exhausted)

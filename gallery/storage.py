@@ -30,3 +30,25 @@ def delete_quietly(*names: str) -> None:
     for name in names:
         if name and default_storage.exists(name):
             default_storage.delete(name)
+
+
+def temporary_url(name: str, *, content_type: str, filename: str, attachment: bool) -> str | None:
+    """A presigned URL of at most a minute where the storage offers one (S3); None otherwise."""
+    from django.conf import settings
+
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:  # pragma: no cover - django-storages is a dependency
+        return None
+    backend = default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
+    if not isinstance(backend, S3Storage):
+        return None
+    disposition = "attachment" if attachment else "inline"
+    return backend.url(
+        name,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
+        },
+        expire=settings.S3_URL_SECONDS,
+    )

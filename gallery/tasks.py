@@ -1,13 +1,30 @@
 """Celery entry points: thin, taking ids, calling services."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError, connection
 
 from . import services
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def run_generation(generation_id: int) -> None:
-    services.generation_run(generation_id=generation_id)
+def enqueue_generation(generation_id: int) -> None:
+    # The queue is read at send time, so the portal and each test worker keep to their own.
+    run_generation.apply_async((generation_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)
+def run_generation(self: Any, generation_id: int) -> None:
+    try:
+        services.generation_run(generation_id=generation_id)
+    except DatabaseError as exc:
+        # A lost database connection: hand the row back and try again with a fresh one.
+        connection.close()
+        services.generation_release(generation_id=generation_id)
+        raise self.retry(exc=exc, countdown=1) from exc
 
 
 @shared_task(ignore_result=True)

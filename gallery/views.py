@@ -5,11 +5,12 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import selectors, services, storage
 from .forms import GenerationForm, SearchForm
 
 
@@ -105,7 +106,15 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _file_response(
     name: str, content_type: str, filename: str, *, attachment: bool
-) -> FileResponse:
+) -> HttpResponseBase:
+    """Access was checked by the caller; stream the file or hand out a short-lived URL."""
+    url = storage.temporary_url(
+        name, content_type=content_type, filename=filename, attachment=attachment
+    )
+    if url:
+        response: HttpResponseBase = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = FileResponse(
         default_storage.open(name, "rb"),
         content_type=content_type,
@@ -119,7 +128,7 @@ def _file_response(
 
 @login_required
 @require_GET
-def image_file(request: HttpRequest, pk: int) -> FileResponse:
+def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_image_for_user(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
     download = request.GET.get("download") == "1"
@@ -128,7 +137,7 @@ def image_file(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
-def image_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_image_for_user(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
     return _file_response(image.thumbnail.name, "image/webp", filename, attachment=False)

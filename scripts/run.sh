@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-processes=(web worker)
+processes=(web worker beat)
 if [ -z "${MKA1_API_URL:-}" ]; then
   export STANDIN_PORT=${STANDIN_PORT:-8001}
   export MKA1_API_URL="http://127.0.0.1:$STANDIN_PORT"

@@ -38,6 +38,7 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
     settings.MKA1_API_URL = standin.url
     settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]
 
@@ -159,21 +160,11 @@ def celery_worker(
     standin: StandinServer,
     media_root: Path,
 ) -> Iterator[WorkerProcess]:
-    from mka1web.celery import app
-
-    app.conf.task_default_queue = TEST_QUEUE
     with django_db_blocker.unblock():
         worker = WorkerProcess(worker_env(standin, media_root))
     worker.start()
     yield worker
     worker.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _test_queue() -> None:
-    from mka1web.celery import app
-
-    app.conf.task_default_queue = TEST_QUEUE
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]

@@ -34,7 +34,10 @@ class Thumbnail:
 def check_image(content: bytes, *, max_pixels: int) -> CheckedImage:
     """Accept PNG, JPEG and WebP only, of a sane pixel count, that decode in full."""
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content))
+        with image:
             image_format = image.format or ""
             width, height = image.size
             if image_format not in ACCEPTED_FORMATS:
@@ -49,7 +52,9 @@ def check_image(content: bytes, *, max_pixels: int) -> CheckedImage:
                 image.load()
     except BadImage:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage("The image is too large to process (a decompression bomb).") from None
+    except UnidentifiedImageError:
         raise BadImage("The image service sent data that is not a usable image.") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(f"The image service sent a broken image ({exc}).") from None

@@ -143,11 +143,13 @@ class MKA1Error(Exception):
         if self.kind == "content_policy":
             return f"The prompt was refused by the content policy: {self.message}"
         if self.kind == "rate_limited":
-            return "The image service is rate limiting requests; please try again later."
+            return f"The image service is rate limiting requests ({self.message}). Try again later."
         if self.kind == "timeout":
             return "The image service did not answer in time."
         if self.kind == "validation":
             return f"The image service rejected the request: {self.message}"
+        if self.kind == "bad_image":
+            return self.message
         return f"The image service failed: {self.message}"
 
 
@@ -286,8 +288,14 @@ class MKA1Client:
             ) as response:
                 body = _read_capped(response, max_bytes=max_body, deadline=started + self.deadline)
         except ImageFetchError as exc:
-            kind = "timeout" if exc.kind == "timeout" else "upstream"
-            raise MKA1Error(f"The answer could not be read: {exc}", kind=kind) from exc
+            # Too slow is worth another try; too large is not.
+            if exc.kind == "timeout":
+                raise MKA1Error(f"The answer took too long: {exc}", kind="timeout") from exc
+            raise MKA1Error(
+                "The image service's answer is larger than the portal accepts.",
+                kind="bad_image",
+                status=response.status_code,
+            ) from exc
         except httpx.TimeoutException as exc:
             raise MKA1Error(
                 f"No answer within the time limit ({type(exc).__name__}).", kind="timeout"
@@ -389,8 +397,6 @@ def check_download_url(url: str) -> None:
         raise ImageFetchError(f"Images from {host} are not allowed.", kind="upstream")
     if f"{host}:{port}" in settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED:
         return
-    if parts.scheme != "https":
-        raise ImageFetchError("The image URL is not https.", kind="upstream")
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (OSError, UnicodeError) as exc:
@@ -402,6 +408,8 @@ def check_download_url(url: str) -> None:
             f"The image URL points at a private address ({host}); it was not fetched.",
             kind="upstream",
         )
+    if parts.scheme != "https":
+        raise ImageFetchError("The image URL is not https.", kind="upstream")
 
 
 def _redirects(url: str, http: httpx.Client, timeout: httpx.Timeout) -> Iterator[httpx.Response]:

@@ -109,7 +109,7 @@ class Generation(models.Model):
 
 class GeneratedImageQuerySet(models.QuerySet["GeneratedImage"]):
     def owned_by(self, user: AbstractBaseUser | AnonymousUser) -> GeneratedImageQuerySet:
-        return self.filter(user_id=user.pk)
+        return self.filter(user_id=user.pk or 0)
 
     def search(self, text: str) -> GeneratedImageQuerySet:
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)

@@ -12,17 +12,23 @@ from django.shortcuts import get_object_or_404
 
 from .models import GeneratedImage, Generation
 
-User = AbstractBaseUser | AnonymousUser
+Viewer = AbstractBaseUser | AnonymousUser
 
 
-def get_generation_for_user(user: User, pk: int) -> Generation:
+def _user_id(user: Viewer) -> int:
+    if user.pk is None:
+        raise Http404("Log in to see this.")
+    return int(user.pk)
+
+
+def get_generation_for_user(user: Viewer, pk: int) -> Generation:
     """The user's own generation, or 404: someone else's is indistinguishable from none."""
-    return get_object_or_404(Generation, pk=pk, user_id=user.pk)
+    return get_object_or_404(Generation, pk=pk, user_id=_user_id(user))
 
 
-def get_image_for_user(user: User, pk: int) -> GeneratedImage:
+def get_image_for_user(user: Viewer, pk: int) -> GeneratedImage:
     return get_object_or_404(
-        GeneratedImage.objects.select_related("generation"), pk=pk, user_id=user.pk
+        GeneratedImage.objects.select_related("generation"), pk=pk, user_id=_user_id(user)
     )
 
 
@@ -34,11 +40,11 @@ class GalleryPage:
     query: str
 
 
-def gallery_images(user: User, *, query: str = "", page: int = 1) -> GalleryPage:
+def gallery_images(user: Viewer, *, query: str = "", page: int = 1) -> GalleryPage:
     size = settings.GALLERY_PAGE_SIZE
     if page < 1:
         raise Http404("No such page.")
-    images: QuerySet[GeneratedImage] = GeneratedImage.objects.owned_by(user)
+    images = GeneratedImage.objects.owned_by(user)
     query = query.strip()[:200]
     if query:
         images = images.search(query)
@@ -47,20 +53,19 @@ def gallery_images(user: User, *, query: str = "", page: int = 1) -> GalleryPage
     return GalleryPage(images=rows[:size], has_next=len(rows) > size, page=page, query=query)
 
 
-def pending_generations(user: User) -> QuerySet[Generation]:
-    return Generation.objects.filter(user_id=user.pk, status__in=Generation.PENDING).order_by(
-        "-created_at"
-    )
+def pending_generations(user: Viewer) -> QuerySet[Generation]:
+    pending = Generation.objects.filter(user_id=_user_id(user), status__in=Generation.PENDING)
+    return pending.order_by("-created_at")
 
 
-def recent_failures(user: User, *, limit: int = 10) -> QuerySet[Generation]:
+def recent_failures(user: Viewer, *, limit: int = 10) -> QuerySet[Generation]:
     return Generation.objects.filter(
-        user_id=user.pk,
+        user_id=_user_id(user),
         status__in=[Generation.Status.FAILED, Generation.Status.REFUSED],
     ).order_by("-created_at")[:limit]
 
 
-def generations_status(user: User, ids: list[int]) -> QuerySet[Generation]:
-    return Generation.objects.filter(user_id=user.pk, pk__in=ids[:100]).only(
+def generations_status(user: Viewer, ids: list[int]) -> QuerySet[Generation]:
+    return Generation.objects.filter(user_id=_user_id(user), pk__in=ids[:100]).only(
         "id", "status", "error_message"
     )

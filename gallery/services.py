@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchVector
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, TextField, Value
@@ -56,7 +56,7 @@ def _enqueue(generation_id: int) -> None:
 
 
 def generation_submit(
-    *, user: AbstractBaseUser, params: GenerationParams, idempotency_key: uuid.UUID | None = None
+    *, user: User, params: GenerationParams, idempotency_key: uuid.UUID | None = None
 ) -> Generation:
     """Store the request and enqueue it once committed; a resent form returns the first."""
     key = idempotency_key or uuid.uuid4()
@@ -80,7 +80,7 @@ def generation_submit(
     return generation
 
 
-def generation_rerun(*, user: AbstractBaseUser, source: Generation) -> Generation:
+def generation_rerun(*, user: User, source: Generation) -> Generation:
     return generation_submit(user=user, params=GenerationParams.of(source))
 
 
@@ -336,9 +336,9 @@ def generation_store_images(*, claim: Claim) -> None:
         if index >= len(entries):
             missing[index] = ("upstream", "The image service returned fewer images than asked.")
             continue
-        reason = _store_one(claim, index, entries[index])
-        if reason:
-            missing[index] = reason
+        problem = _store_one(claim, index, entries[index])
+        if problem:
+            missing[index] = problem
 
     with transaction.atomic():
         index_images(generation=generation)
@@ -358,16 +358,26 @@ def generation_store_images(*, claim: Claim) -> None:
             claim.update(**_failure_fields(kind, reason))
 
 
-def generation_run(*, generation_id: int) -> None:
+def generation_run(*, generation_id: int) -> float | None:
+    """Run one generation to its end. When another worker's lease still holds it, return the
+    seconds until that lease runs out, so the caller can look again then."""
     claim = generation_claim(generation_id=generation_id)
     if claim is None:
-        return
+        lease_until = (
+            Generation.objects.filter(pk=generation_id, status__in=Generation.PENDING)
+            .values_list("lease_until", flat=True)
+            .first()
+        )
+        if lease_until is None:
+            return None
+        return max(1.0, (lease_until - timezone.now()).total_seconds() + 1)
     try:
         if claim.generation.upstream_response is None and not generation_call_api(claim=claim):
-            return
+            return None
         generation_store_images(claim=claim)
     except LeaseLost:
         logger.warning("Generation %s was claimed by another worker; stopping", generation_id)
+    return None
 
 
 def generations_sweep() -> dict[str, int]:
@@ -402,6 +412,6 @@ def generations_sweep() -> dict[str, int]:
 
 
 def image_delete(*, image: GeneratedImage) -> None:
-    names = (image.file.name, image.thumbnail.name)
+    names = (image.file.name or "", image.thumbnail.name or "")
     image.delete()
     transaction.on_commit(lambda: storage.delete_quietly(*names))

@@ -16,15 +16,18 @@ def enqueue_generation(generation_id: int) -> None:
     run_generation.apply_async((generation_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=20)
 def run_generation(self: Any, generation_id: int) -> None:
     try:
-        services.generation_run(generation_id=generation_id)
+        held_for = services.generation_run(generation_id=generation_id)
     except DatabaseError as exc:
         # A lost database connection: hand the row back and try again with a fresh one.
         connection.close()
         services.generation_release(generation_id=generation_id)
         raise self.retry(exc=exc, countdown=1) from exc
+    if held_for is not None:
+        # Another worker holds a live lease (or held it when it died): look again when it ends.
+        raise self.retry(countdown=held_for)
 
 
 @shared_task(ignore_result=True)

@@ -46,7 +46,7 @@ def generate(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _gallery(request, form, status=400)
     generation = services.generation_submit(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,  # type: ignore[arg-type]  # login_required
         params=form.params(),
         idempotency_key=form.cleaned_data.get("idempotency_key"),
     )
@@ -132,7 +132,7 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_image_for_user(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
     download = request.GET.get("download") == "1"
-    return _file_response(image.file.name, image.content_type, filename, attachment=download)
+    return _file_response(image.file.name or "", image.content_type, filename, attachment=download)
 
 
 @login_required
@@ -140,7 +140,7 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_image_for_user(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
-    return _file_response(image.thumbnail.name, "image/webp", filename, attachment=False)
+    return _file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)
 
 
 @login_required

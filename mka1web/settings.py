@@ -160,6 +160,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message unacknowledged this long is redelivered (Redis); it must outlast a whole task.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # How often a Redis consumer looks for messages past that timeout (seconds x every Nth look).
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
 }
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 20)
 CELERY_BEAT_SCHEDULE = {

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-import queue
+import queue as queues
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
 from mka1_standin.server import StandinConfig, StandinServer
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -66,19 +67,25 @@ def standin_config(standin: StandinServer) -> Iterator[StandinConfig]:
 class WorkerProcess:
     """A real `celery worker` process on the test database and a queue of its own."""
 
-    def __init__(self, env: dict[str, str], concurrency: int = 8) -> None:
+    def __init__(self, env: dict[str, str], concurrency: int = 8, queue: str = TEST_QUEUE) -> None:
         self.env = env
         self.concurrency = concurrency
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.queue = queue
+        self.lines: queues.Queue[str] = queues.Queue()
         self.log: list[str] = []
         self.process: subprocess.Popen[str] | None = None
+        # With the sweeper's beat inside the worker when the environment sets SWEEP_INTERVAL.
+        self.extra_args = (
+            ["-B", "-s", f"/tmp/{uuid.uuid4().hex}-beat"] if "SWEEP_INTERVAL" in env else []
+        )
 
     def start(self, timeout: float = 60) -> None:
         command = [
             sys.executable, "-m", "celery", "-A", "mka1web", "worker",
-            "-P", "threads", "-c", str(self.concurrency), "-Q", TEST_QUEUE,
+            "-P", "threads", "-c", str(self.concurrency), "-Q", self.queue,
             "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "-l", "info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
+            *self.extra_args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command,
@@ -93,7 +100,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             try:
                 line = self.lines.get(timeout=0.5)
-            except queue.Empty:
+            except queues.Empty:
                 if self.process.poll() is not None:
                     break
                 continue
@@ -165,6 +172,31 @@ def celery_worker(
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def start_worker(
+    django_db_blocker,  # type: ignore[no-untyped-def]
+    standin: StandinServer,
+    media_root: Path,
+    settings,  # type: ignore[no-untyped-def]
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start workers of a test's own, on a queue of the test's own; all stopped at its end."""
+    queue_name = f"mka1-test-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue_name
+    started: list[WorkerProcess] = []
+
+    def start(concurrency: int = 4, **extra_env: str) -> WorkerProcess:
+        with django_db_blocker.unblock():
+            env = worker_env(standin, media_root, CELERY_QUEUE=queue_name, **extra_env)
+        worker = WorkerProcess(env, concurrency=concurrency, queue=queue_name)
+        started.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.kill()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from gallery.models import GeneratedImage, Generation
 
 PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class GenerationFactory(factory.django.DjangoModelFactory):
+class GenerationFactory(factory.django.DjangoModelFactory[Generation]):
     class Meta:
         model = Generation
 
@@ -30,7 +30,7 @@ class GenerationFactory(factory.django.DjangoModelFactory):
     status = Generation.Status.SUCCEEDED
 
 
-class GeneratedImageFactory(factory.django.DjangoModelFactory):
+class GeneratedImageFactory(factory.django.DjangoModelFactory[GeneratedImage]):
     """An image row with real files in storage, as the pipeline would have left it."""
 
     class Meta:

@@ -15,7 +15,7 @@ VALID = {
 }
 
 
-def form_errors(**changes: object) -> dict[str, list[str]]:
+def form_errors(**changes: object) -> dict[str, object]:
     form = GenerationForm(data={**VALID, **changes})
     form.is_valid()
     return form.errors

@@ -57,9 +57,7 @@ def s3_server() -> Iterator[dict[str, str]]:
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
         }
-        iam.put_user_policy(
-            UserName="portal", PolicyName="s3", PolicyDocument=json.dumps(policy)
-        )
+        iam.put_user_policy(UserName="portal", PolicyName="s3", PolicyDocument=json.dumps(policy))
         credentials = {
             "endpoint_url": endpoint,
             "access_key": key["AccessKeyId"],

@@ -14,7 +14,6 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = [pytest.mark.foundation, pytest.mark.django_db(transaction=True)]
 
 
-
 def test_generate_two_images_find_them_and_keep_them_private(
     page, live_server, celery_worker, standin_config, tmp_path
 ) -> None:
@@ -37,7 +36,7 @@ def test_generate_two_images_find_them_and_keep_them_private(
         assert cards.nth(index).evaluate("img => img.naturalWidth") > 0
 
     # Search by a word that only the revised prompt holds.
-    revised = GeneratedImage.objects.filter(user=alice).first().revised_prompt
+    revised = GeneratedImage.objects.filter(user=alice)[0].revised_prompt
     extra_words = set(re.findall(r"[a-z]{5,}", revised.lower())) - set(
         re.findall(r"[a-z]+", "a lighthouse above a stormy harbour")
     )

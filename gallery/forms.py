@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 
-from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES
+from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES, Generation
+from .selectors import Cursor, GalleryFilters
 from .services import GenerationParams
 
 
@@ -49,6 +51,82 @@ class GenerationForm(forms.Form):
         )
 
 
-class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200)
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+class GalleryFilterForm(forms.Form):
+    """The gallery's search and filters, from the URL; a bad value is dropped, never an error."""
+
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    model = forms.CharField(required=False, max_length=100)
+    size = forms.ChoiceField(required=False, choices=[("", "Any size"), *_choices(SIZES)])
+    quality = forms.ChoiceField(required=False, choices=[("", "Any quality"), *_choices(QUALITIES)])
+    style = forms.ChoiceField(required=False, choices=[("", "Any style"), *_choices(STYLES)])
+    status = forms.ChoiceField(required=False, choices=[("", "Images"), *Generation.Status.choices])
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    favorites = forms.BooleanField(required=False, label="Favorites only")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[("newest", "Newest"), ("oldest", "Oldest"), ("relevance", "Relevance")],
+    )
+    cursor = forms.CharField(required=False, max_length=200)
+
+    @classmethod
+    def from_query_string(cls, query_string: str) -> GalleryFilterForm:
+        return cls(QueryDict(query_string))
+
+    def clean_q(self) -> str:
+        # Private-use marks are how matched words are highlighted; they never come from users.
+        return str(self.cleaned_data.get("q") or "").replace("\ue000", "").replace("\ue001", "")
+
+    def problems(self) -> list[str]:
+        """What was ignored, in words: the page still shows, without that filter."""
+        self.is_valid()
+        return [f"{self.fields[name].label or name.title()}: {error}"
+                for name, errors in self.errors.items() for error in errors]  # fmt: skip
+
+    def filters(self) -> GalleryFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        return GalleryFilters(
+            q=data.get("q") or "",
+            model=data.get("model") or "",
+            size=data.get("size") or "",
+            quality=data.get("quality") or "",
+            style=data.get("style") or "",
+            status=data.get("status") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            favorites=bool(data.get("favorites")),
+            sort=data.get("sort") or ("relevance" if data.get("q") else "newest"),
+        )
+
+    def page_cursor(self) -> Cursor | None:
+        self.is_valid()
+        token = self.cleaned_data.get("cursor") or ""
+        return Cursor.decode(token) if token else None
+
+    def bad_cursor(self) -> bool:
+        self.is_valid()
+        token = self.cleaned_data.get("cursor") or ""
+        return bool(token) and Cursor.decode(token) is None
+
+
+class BulkForm(forms.Form):
+    ACTIONS = ["trash", "restore", "favorite", "unfavorite", "download", "delete_forever"]
+
+    action = forms.ChoiceField(choices=_choices(ACTIONS))
+    ids = forms.CharField(required=False, max_length=20_000)
+
+    def clean_ids(self) -> list[int]:
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        values = [part for item in raw for part in str(item).split(",") if part.strip()]
+        if len(values) > 1000:
+            raise forms.ValidationError("Select at most 1,000 images at once.")
+        try:
+            return sorted({int(value) for value in values if int(value) > 0})
+        except ValueError:
+            raise forms.ValidationError("The selection is not a list of image numbers.") from None
+
+
+class SavedSearchForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    query_string = forms.CharField(max_length=1000, required=False)

@@ -127,6 +127,10 @@ class GeneratedImage(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
     )
+    model = models.CharField(max_length=100)
+    size = models.CharField(max_length=20)
+    quality = models.CharField(max_length=20)
+    style = models.CharField(max_length=20)
     index = models.PositiveSmallIntegerField()
     revised_prompt = models.TextField(blank=True)
     file = models.FileField(max_length=300)
@@ -139,6 +143,8 @@ class GeneratedImage(models.Model):
     thumb_height = models.PositiveIntegerField(default=0)
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the image is in the trash; purged for good after the retention period.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = GeneratedImageQuerySet.as_manager()
 
@@ -147,8 +153,23 @@ class GeneratedImage(models.Model):
             models.UniqueConstraint(fields=["generation", "index"], name="image_generation_index"),
         ]
         indexes = [
-            models.Index(fields=["user", "-created_at", "-id"], name="image_user_created"),
-            GinIndex(fields=["search_vector"], name="image_search_vector"),
+            # The gallery, newest or oldest first, and its keyset pages.
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                name="image_user_created",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            # Search within one user's images (btree_gin), so a small user's search stays small.
+            GinIndex(
+                fields=["user", "search_vector"],
+                name="image_user_search",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["user", "-deleted_at"],
+                name="image_user_trash",
+                condition=Q(deleted_at__isnull=False),
+            ),
         ]
         ordering = ["-created_at", "-id"]
 
@@ -160,6 +181,104 @@ class GeneratedImage(models.Model):
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
             self.content_type, "bin"
         )
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Favorite(models.Model):
+    """A user's star on an image: their own, or (later) one shared with their team."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites"
+    )
+    image = models.ForeignKey(GeneratedImage, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "image"], name="favorite_user_image"),
+        ]
+        indexes = [models.Index(fields=["image"], name="favorite_image")]
+
+    def __str__(self) -> str:
+        return f"Favorite of image {self.image_id} by {self.user_id}"
+
+
+class SearchTerm(models.Model):
+    """The words of a user's prompts, so a misspelt search word can be matched by trigrams."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    word = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "word"], name="search_term_user_word"),
+        ]
+        indexes = [
+            GinIndex(
+                fields=["user", "word"],
+                name="search_term_trigram",
+                opclasses=["int4_ops", "gin_trgm_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SavedSearch(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(max_length=80)
+    query_string = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_search_user_name"),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Export(models.Model):
+    """A zip of originals and metadata.json, built by a worker, then downloaded."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Either explicit image ids or a gallery query string describing the images.
+    image_ids = models.JSONField(default=list, blank=True)
+    query_string = models.CharField(max_length=1000, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(max_length=300, blank=True)
+    byte_size = models.PositiveBigIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="export_user_created")]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
 
 
 class MissingImage(models.Model):

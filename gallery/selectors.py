@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from .models import GeneratedImage, Generation
+from .models import (
+    SEARCH_CONFIG,
+    Export,
+    Favorite,
+    GeneratedImage,
+    Generation,
+    SavedSearch,
+    SearchTerm,
+)
 
 Viewer = AbstractBaseUser | AnonymousUser
+
+# How many of the newest images a search looks through before asking the full-text index.
+WALK_LIMIT = 2000
+MARK_START, MARK_END = "\ue000", "\ue001"
+WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
 
 def _user_id(user: Viewer) -> int:
@@ -26,31 +47,299 @@ def get_generation_for_user(user: Viewer, pk: int) -> Generation:
     return get_object_or_404(Generation, pk=pk, user_id=_user_id(user))
 
 
-def get_image_for_user(user: Viewer, pk: int) -> GeneratedImage:
+def get_image_for_user(user: Viewer, pk: int, *, trashed: bool = False) -> GeneratedImage:
+    """The user's own image (in the trash only when asked for), or 404."""
     return get_object_or_404(
-        GeneratedImage.objects.select_related("generation"), pk=pk, user_id=_user_id(user)
+        GeneratedImage.objects.select_related("generation"),
+        pk=pk,
+        user_id=_user_id(user),
+        deleted_at__isnull=not trashed,
     )
+
+
+# -- the gallery query --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GalleryFilters:
+    q: str = ""
+    model: str = ""
+    size: str = ""
+    quality: str = ""
+    style: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    favorites: bool = False
+    sort: str = "newest"
+
+    @property
+    def lists_generations(self) -> bool:
+        """Unfinished and failed generations have no images: they are listed as generations."""
+        return self.status not in ("", Generation.Status.SUCCEEDED)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: the sort key of the last row shown."""
+
+    sort: str
+    key: str
+    pk: int
+
+    def encode(self) -> str:
+        raw = f"{self.sort}|{self.key}|{self.pk}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor | None:
+        """None for anything malformed: a bad cursor shows the first page, never an error."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            sort, key, pk = raw.split("|")
+            cursor = cls(sort, key, int(pk))
+            cursor.value()
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            return None
+        return cursor
+
+    def value(self) -> datetime | float:
+        if self.sort == "relevance":
+            return float(self.key)
+        moment = parse_datetime(self.key)
+        if moment is None:
+            raise ValueError("not a time")
+        return moment
 
 
 @dataclass
 class GalleryPage:
     images: list[GeneratedImage]
-    has_next: bool
-    page: int
-    query: str
+    next_cursor: str | None
+    filters: GalleryFilters
+    corrected_query: str = ""
+    favorite_ids: set[int] = field(default_factory=set)
 
 
-def gallery_images(user: Viewer, *, query: str = "", page: int = 1) -> GalleryPage:
+@dataclass(frozen=True)
+class Scope:
+    """Which images a page lists: one user's own, or those shared with a team."""
+
+    condition: Q
+
+    @classmethod
+    def own(cls, user: Viewer) -> Scope:
+        return cls(Q(user_id=_user_id(user), deleted_at__isnull=True))
+
+
+def _search_query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def _apply_filters(
+    images: QuerySet[GeneratedImage], filters: GalleryFilters, viewer_id: int
+) -> Any:
+    for name in ("model", "size", "quality", "style"):
+        value = getattr(filters, name)
+        if value:
+            images = images.filter(**{name: value})
+    zone = timezone.get_current_timezone()
+    if filters.date_from:
+        images = images.filter(created_at__gte=datetime.combine(filters.date_from, time(), zone))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time(), zone)
+        images = images.filter(created_at__lt=end)
+    if filters.favorites:
+        images = images.filter(
+            Exists(Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk")))
+        )
+    return images
+
+
+def _after_cursor(images: Any, cursor: Cursor | None, sort: str) -> Any:
+    if cursor is None or cursor.sort != sort:
+        return images
+    value = cursor.value()
+    if sort == "relevance":
+        return images.filter(Q(rank__lt=value) | Q(rank=value, pk__lt=cursor.pk))
+    if sort == "oldest":
+        # The plain bound lets the index start at the cursor; the OR settles ties.
+        return images.filter(created_at__gte=value).filter(
+            Q(created_at__gt=value) | Q(created_at=value, pk__gt=cursor.pk)
+        )
+    return images.filter(created_at__lte=value).filter(
+        Q(created_at__lt=value) | Q(created_at=value, pk__lt=cursor.pk)
+    )
+
+
+ORDERINGS = {
+    "newest": ("-created_at", "-pk"),
+    "oldest": ("created_at", "pk"),
+    "relevance": ("-rank", "-pk"),
+}
+
+
+def _cursor_for(image: GeneratedImage, sort: str) -> str:
+    rank = getattr(image, "rank", None)
+    key = repr(float(rank or 0)) if sort == "relevance" else image.created_at.isoformat()
+    return Cursor(sort, key, image.pk).encode()
+
+
+def _page_rows(
+    scope: Scope, filters: GalleryFilters, cursor: Cursor | None, viewer_id: int, size: int
+) -> list[GeneratedImage]:
+    sort = filters.sort if filters.q or filters.sort != "relevance" else "newest"
+    base = GeneratedImage.objects.filter(scope.condition)
+    query = _search_query(filters.q) if filters.q else None
+    ordering = ORDERINGS[sort]
+
+    def finish(images: Any) -> list[GeneratedImage]:
+        images = _apply_filters(images, filters, viewer_id)
+        if query is not None:
+            images = images.filter(search_vector=query)
+            if sort == "relevance":
+                images = images.annotate(rank=SearchRank(F("search_vector"), query))
+        images = _after_cursor(images, cursor, sort).order_by(*ordering)
+        return list(images.select_related("generation")[: size + 1])
+
+    narrowing = bool(
+        query is not None or filters.favorites or filters.model or filters.size
+        or filters.quality or filters.style or filters.date_from or filters.date_to
+    )  # fmt: skip
+    if narrowing and sort != "relevance":
+        # First look through a bounded run of the newest rows: common words fill a page there.
+        window = _after_cursor(base, cursor, sort).order_by(*ordering).values("pk")[:WALK_LIMIT]
+        rows = finish(base.filter(pk__in=window))
+        if len(rows) > size:
+            return rows
+    return finish(base)
+
+
+def _with_headlines(rows: list[GeneratedImage], text: str) -> None:
+    """Matched words marked in prompt and revised prompt; the template escapes the rest."""
+    if not rows or not text:
+        return
+    query = _search_query(text)
+    options: dict[str, Any] = {"start_sel": MARK_START, "stop_sel": MARK_END, "highlight_all": True}
+    marked = {
+        row["pk"]: row
+        for row in GeneratedImage.objects.filter(pk__in=[image.pk for image in rows])
+        .annotate(
+            prompt_marked=SearchHeadline(
+                "generation__prompt", query, config=SEARCH_CONFIG, **options
+            ),
+            revised_marked=SearchHeadline("revised_prompt", query, config=SEARCH_CONFIG, **options),
+        )
+        .values("pk", "prompt_marked", "revised_marked")
+    }
+    for image in rows:
+        found: dict[str, Any] = dict(marked.get(image.pk, {}))
+        image.prompt_marked = found.get("prompt_marked", "")  # type: ignore[attr-defined]
+        image.revised_marked = found.get("revised_marked", "")  # type: ignore[attr-defined]
+
+
+def corrected_query(user_id: int, text: str) -> str:
+    """Each word replaced by the closest word of the user's own prompts; "" when none is closer."""
+    words = WORD.findall(text.lower())[:6]
+    if not words:
+        return ""
+    known = set(
+        SearchTerm.objects.filter(user_id=user_id, word__in=words).values_list("word", flat=True)
+    )
+    corrected, changed = [], False
+    for word in words:
+        if word in known:
+            corrected.append(word)
+            continue
+        best = (
+            SearchTerm.objects.filter(user_id=user_id, word__trigram_similar=word)
+            .annotate(similarity=TrigramSimilarityOf(word))
+            .order_by("-similarity")
+            .values_list("word", flat=True)
+            .first()
+        )
+        corrected.append(best or word)
+        changed = changed or bool(best)
+    return " ".join(corrected) if changed else ""
+
+
+def TrigramSimilarityOf(word: str) -> Any:  # noqa: N802 - reads as the expression it builds
+    from django.contrib.postgres.search import TrigramSimilarity
+
+    return TrigramSimilarity("word", word)
+
+
+def gallery_page(
+    viewer: Viewer, scope: Scope, filters: GalleryFilters, cursor: Cursor | None = None
+) -> GalleryPage:
+    viewer_id = _user_id(viewer)
     size = settings.GALLERY_PAGE_SIZE
-    if page < 1:
-        raise Http404("No such page.")
-    images = GeneratedImage.objects.owned_by(user)
-    query = query.strip()[:200]
-    if query:
-        images = images.search(query)
-    images = images.newest_first().select_related("generation")
-    rows = list(images[(page - 1) * size : page * size + 1])
-    return GalleryPage(images=rows[:size], has_next=len(rows) > size, page=page, query=query)
+    rows = _page_rows(scope, filters, cursor, viewer_id, size)
+    corrected = ""
+    if not rows and filters.q and cursor is None:
+        corrected = corrected_query(viewer_id, filters.q)
+        if corrected:
+            filters = GalleryFilters(**{**filters.__dict__, "q": corrected})
+            rows = _page_rows(scope, filters, None, viewer_id, size)
+    has_next = len(rows) > size
+    rows = rows[:size]
+    _with_headlines(rows, filters.q)
+    favorite_ids = set(
+        Favorite.objects.filter(user_id=viewer_id, image_id__in=[r.pk for r in rows]).values_list(
+            "image_id", flat=True
+        )
+    ) if rows else set()  # fmt: skip
+    sort = filters.sort if filters.q or filters.sort != "relevance" else "newest"
+    return GalleryPage(
+        images=rows,
+        next_cursor=_cursor_for(rows[-1], sort) if has_next else None,
+        filters=filters,
+        corrected_query=corrected,
+        favorite_ids=favorite_ids,
+    )
+
+
+@dataclass
+class GenerationListPage:
+    generations: list[Generation]
+    next_cursor: str | None
+
+
+def generation_page(
+    user: Viewer, filters: GalleryFilters, cursor: Cursor | None = None
+) -> GenerationListPage:
+    """Generations by status (failed, refused, canceled, pending), for the status filter."""
+    size = settings.GALLERY_PAGE_SIZE
+    generations = Generation.objects.filter(user_id=_user_id(user), status=filters.status)
+    for name in ("model", "size", "quality", "style"):
+        if getattr(filters, name):
+            generations = generations.filter(**{name: getattr(filters, name)})
+    if filters.q:
+        generations = generations.filter(prompt__search=_search_query(filters.q))
+    sort = "oldest" if filters.sort == "oldest" else "newest"
+    generations = _after_cursor(generations, cursor, sort).order_by(*ORDERINGS[sort])
+    rows = list(generations[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_cursor = Cursor(sort, last.created_at.isoformat(), last.pk).encode()
+    return GenerationListPage(rows[:size], next_cursor)
+
+
+def image_neighbors(
+    viewer: Viewer, image: GeneratedImage, filters: GalleryFilters
+) -> tuple[int | None, int | None]:
+    """The images before and after this one in the gallery's newest-first order."""
+    filters = GalleryFilters(**{**filters.__dict__, "sort": "newest"})
+    key = image.created_at.isoformat()
+    newer = _page_rows(
+        Scope.own(viewer), GalleryFilters(**{**filters.__dict__, "sort": "oldest"}),
+        Cursor("oldest", key, image.pk), _user_id(viewer), 0,
+    )  # fmt: skip
+    older = _page_rows(
+        Scope.own(viewer), filters, Cursor("newest", key, image.pk), _user_id(viewer), 0
+    )
+    return (newer[0].pk if newer else None, older[0].pk if older else None)
 
 
 def pending_generations(user: Viewer) -> QuerySet[Generation]:
@@ -58,10 +347,13 @@ def pending_generations(user: Viewer) -> QuerySet[Generation]:
     return pending.order_by("-created_at")
 
 
-def recent_failures(user: Viewer, *, limit: int = 10) -> QuerySet[Generation]:
+def recent_failures(user: Viewer, *, hours: int = 24, limit: int = 6) -> QuerySet[Generation]:
+    """Failed and refused generations of the last day, shown above the gallery with the reason."""
+    since = timezone.now() - timedelta(hours=hours)
     return Generation.objects.filter(
         user_id=_user_id(user),
         status__in=[Generation.Status.FAILED, Generation.Status.REFUSED],
+        created_at__gte=since,
     ).order_by("-created_at")[:limit]
 
 
@@ -69,3 +361,60 @@ def generations_status(user: Viewer, ids: list[int]) -> QuerySet[Generation]:
     return Generation.objects.filter(user_id=_user_id(user), pk__in=ids[:100]).only(
         "id", "status", "error_message"
     )
+
+
+def trash_page(user: Viewer, cursor: Cursor | None = None) -> GalleryPage:
+    size = settings.GALLERY_PAGE_SIZE
+    images = GeneratedImage.objects.filter(user_id=_user_id(user), deleted_at__isnull=False)
+    if cursor is not None and cursor.sort == "trash":
+        value = cursor.value()
+        images = images.filter(deleted_at__lte=value).filter(
+            Q(deleted_at__lt=value) | Q(deleted_at=value, pk__lt=cursor.pk)
+        )
+    rows = list(images.select_related("generation").order_by("-deleted_at", "-pk")[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        assert last.deleted_at is not None
+        next_cursor = Cursor("trash", last.deleted_at.isoformat(), last.pk).encode()
+    return GalleryPage(rows[:size], next_cursor, GalleryFilters())
+
+
+def saved_searches(user: Viewer) -> QuerySet[SavedSearch]:
+    return SavedSearch.objects.filter(user_id=_user_id(user))
+
+
+def owned_image_ids(user: Viewer, ids: list[int], *, trashed: bool | None = False) -> list[int]:
+    images = GeneratedImage.objects.filter(user_id=_user_id(user), pk__in=ids)
+    if trashed is not None:
+        images = images.filter(deleted_at__isnull=not trashed)
+    return list(images.values_list("pk", flat=True))
+
+
+def filtered_images(viewer: Viewer, scope: Scope, filters: GalleryFilters) -> Any:
+    """Every image a gallery search matches, unpaged (for exports and bulk actions)."""
+    images = _apply_filters(
+        GeneratedImage.objects.filter(scope.condition), filters, _user_id(viewer)
+    )
+    if filters.q:
+        images = images.filter(search_vector=_search_query(filters.q))
+    return images
+
+
+def export_image_ids(export: Export) -> list[int]:
+    from .forms import GalleryFilterForm
+
+    owned = GeneratedImage.objects.filter(user_id=export.user_id, deleted_at__isnull=True)
+    if export.image_ids:
+        return list(owned.filter(pk__in=export.image_ids).values_list("pk", flat=True))
+    filters = GalleryFilterForm.from_query_string(export.query_string).filters()
+    images = filtered_images(export.user, Scope.own(export.user), filters)
+    return list(images.order_by("-created_at", "-pk").values_list("pk", flat=True))
+
+
+def exports_for(user: Viewer) -> QuerySet[Export]:
+    return Export.objects.filter(user_id=_user_id(user)).order_by("-created_at")[:20]
+
+
+def get_export_for_user(user: Viewer, pk: int) -> Export:
+    return get_object_or_404(Export, pk=pk, user_id=_user_id(user))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,21 @@ from django.utils import timezone
 from . import storage
 from .images import BadImage, check_image, make_thumbnail
 from .mka1 import ImageFetchError, ImageRequest, MKA1Client, MKA1Error, decode_b64, download
-from .models import SEARCH_CONFIG, GeneratedImage, Generation, MissingImage
+from .models import (
+    SEARCH_CONFIG,
+    Export,
+    Favorite,
+    GeneratedImage,
+    Generation,
+    MissingImage,
+    SavedSearch,
+    SearchTerm,
+)
 
 logger = logging.getLogger(__name__)
 
 REVISED_PROMPT_LIMIT = 4000
+SEARCH_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 TRUNCATION_MARK = " […]"
 
 
@@ -284,6 +295,10 @@ def _store_image(generation: Generation, index: int, entry: dict[str, Any], cont
         index=index,
         defaults={
             "user_id": generation.user_id,
+            "model": generation.model,
+            "size": generation.size,
+            "quality": generation.quality,
+            "style": generation.style,
             "revised_prompt": entry.get("revised_prompt", ""),
             "file": original,
             "thumbnail": thumbnail,
@@ -315,12 +330,19 @@ def _store_one(claim: Claim, index: int, entry: dict[str, Any]) -> tuple[str, st
 
 
 def index_images(*, generation: Generation) -> None:
-    """Fill the images' search vectors: the prompt weighs more than the revised prompt."""
+    """Fill the images' search vectors (the prompt weighs more than the revised prompt), and
+    remember their words for the misspelling fallback."""
     GeneratedImage.objects.filter(generation=generation).update(
         search_vector=SearchVector(
             Value(generation.prompt, output_field=TextField()), weight="A", config=SEARCH_CONFIG
         )
         + SearchVector("revised_prompt", weight="B", config=SEARCH_CONFIG)
+    )
+    texts = [generation.prompt, *generation.images.values_list("revised_prompt", flat=True)]
+    words = {word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)}
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(user_id=generation.user_id, word=word) for word in sorted(words)],
+        ignore_conflicts=True,
     )
 
 
@@ -411,7 +433,107 @@ def generations_sweep() -> dict[str, int]:
     return {"requeued": requeued, "failed": exhausted}
 
 
-def image_delete(*, image: GeneratedImage) -> None:
-    names = (image.file.name or "", image.thumbnail.name or "")
-    image.delete()
+def images_trash(*, user: User, image_ids: list[int]) -> int:
+    """Move the user's images to the trash; ids that are not theirs change nothing."""
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=True
+    ).update(deleted_at=timezone.now())
+
+
+def images_restore(*, user: User, image_ids: list[int]) -> int:
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=False
+    ).update(deleted_at=None)
+
+
+def images_delete_forever(*, images: Any) -> int:
+    """Delete rows and then their files, once the deletion is committed."""
+    names = [name for pair in images.values_list("file", "thumbnail") for name in pair if name]
+    count, _ = images.delete()
     transaction.on_commit(lambda: storage.delete_quietly(*names))
+    return int(count)
+
+
+def trash_empty(*, user: User, image_ids: list[int] | None = None) -> int:
+    images = GeneratedImage.objects.filter(user=user, deleted_at__isnull=False)
+    if image_ids is not None:
+        images = images.filter(pk__in=image_ids)
+    return images_delete_forever(images=images)
+
+
+def trash_purge(*, older_than_days: float | None = None) -> int:
+    """Delete for good what has been in the trash longer than the retention period."""
+    days = settings.TRASH_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    purged = 0
+    while True:
+        batch = list(
+            GeneratedImage.objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True)[:500]
+        )
+        if not batch:
+            return purged
+        with transaction.atomic():
+            purged += images_delete_forever(images=GeneratedImage.objects.filter(pk__in=batch))
+
+
+def favorites_set(*, user: User, image_ids: list[int], favorite: bool) -> int:
+    """Star or unstar images the user may see; others are left alone."""
+    visible = GeneratedImage.objects.filter(user=user, pk__in=image_ids, deleted_at__isnull=True)
+    if not favorite:
+        deleted, _ = Favorite.objects.filter(user=user, image__in=visible).delete()
+        return int(deleted)
+    created = Favorite.objects.bulk_create(
+        [Favorite(user=user, image_id=pk) for pk in visible.values_list("pk", flat=True)],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def saved_search_save(*, user: User, name: str, query_string: str) -> SavedSearch:
+    saved, _ = SavedSearch.objects.update_or_create(
+        user=user, name=name, defaults={"query_string": query_string[:1000]}
+    )
+    return saved
+
+
+def export_start(*, user: User, image_ids: list[int], query_string: str = "") -> Export:
+    from .tasks import build_export
+
+    with transaction.atomic():
+        export = Export.objects.create(
+            user=user, image_ids=image_ids[:100_000], query_string=query_string[:1000]
+        )
+        transaction.on_commit(lambda: build_export.delay(export.pk))
+    return export
+
+
+def export_build(*, export_id: int) -> None:
+    """Write the zip to a temporary file and then to storage, so memory stays flat."""
+    from .archive import write_export
+    from .selectors import export_image_ids
+
+    claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
+        status=Export.Status.RUNNING
+    )
+    if not claimed:
+        return
+    export = Export.objects.get(pk=export_id)
+    try:
+        image_ids = export_image_ids(export)
+        Export.objects.filter(pk=export.pk).update(total=len(image_ids))
+
+        def progress(done: int) -> None:
+            Export.objects.filter(pk=export.pk).update(done=done)
+
+        name, size = write_export(export, image_ids, progress=progress)
+    except Exception as error:
+        logger.exception("Export %s failed", export_id)
+        Export.objects.filter(pk=export_id).update(
+            status=Export.Status.FAILED,
+            error_message=f"The export could not be built ({type(error).__name__}).",
+            finished_at=timezone.now(),
+        )
+        return
+    Export.objects.filter(pk=export_id).update(
+        status=Export.Status.READY, file=name, byte_size=size, finished_at=timezone.now()
+    )

@@ -33,3 +33,13 @@ def run_generation(self: Any, generation_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_generations() -> dict[str, int]:
     return services.generations_sweep()
+
+
+@shared_task(ignore_result=True)
+def purge_trash() -> int:
+    return services.trash_purge()
+
+
+@shared_task(ignore_result=True)
+def build_export(export_id: int) -> None:
+    services.export_build(export_id=export_id)

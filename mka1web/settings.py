@@ -170,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gallery.tasks.sweep_generations",
         "schedule": env_float("SWEEP_INTERVAL", 60.0),
     },
+    "purge-trash": {"task": "gallery.tasks.purge_trash", "schedule": 3600.0},
 }
 
 # The MKA1 image API.
@@ -202,6 +203,8 @@ GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
 SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
+# Images stay in the trash this long before they are deleted for good.
+TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
 LOGGING = {
     "version": 1,

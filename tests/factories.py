@@ -39,6 +39,10 @@ class GeneratedImageFactory(factory.django.DjangoModelFactory[GeneratedImage]):
 
     generation = factory.SubFactory(GenerationFactory)
     user = factory.LazyAttribute(lambda image: image.generation.user)
+    model = factory.LazyAttribute(lambda image: image.generation.model)
+    size = factory.LazyAttribute(lambda image: image.generation.size)
+    quality = factory.LazyAttribute(lambda image: image.generation.quality)
+    style = factory.LazyAttribute(lambda image: image.generation.style)
     index = 0
     revised_prompt = factory.LazyAttribute(lambda image: f"{image.generation.prompt}, at dusk")
     content_type = "image/png"

@@ -56,11 +56,11 @@ def test_search_finds_words_of_the_prompt_and_of_the_revised_prompt(client, owne
         revised_prompt="a violin under heavy rain",
     )
     client.force_login(owner)
-    by_prompt = client.get(reverse("gallery:index"), {"q": "kettle"}).context["gallery"]
+    by_prompt = client.get(reverse("gallery:index"), {"q": "kettle"}).context["page"]
     assert [i.pk for i in by_prompt.images] == [image.pk]
-    by_revised = client.get(reverse("gallery:index"), {"q": "steaming"}).context["gallery"]
+    by_revised = client.get(reverse("gallery:index"), {"q": "steaming"}).context["page"]
     assert [i.pk for i in by_revised.images] == [image.pk]
-    stemmed = client.get(reverse("gallery:index"), {"q": "violins"}).context["gallery"]
+    stemmed = client.get(reverse("gallery:index"), {"q": "violins"}).context["page"]
     assert [i.pk for i in stemmed.images] == [other.pk]
 
 
@@ -72,7 +72,7 @@ def test_hostile_queries_never_fail(client, owner, image, query: str) -> None:
 
 def test_search_never_shows_another_users_images(client, owner, image) -> None:
     client.force_login(UserFactory(username="outsider"))
-    page = client.get(reverse("gallery:index"), {"q": "kettle"}).context["gallery"]
+    page = client.get(reverse("gallery:index"), {"q": "kettle"}).context["page"]
     assert page.images == []
 
 
@@ -84,7 +84,7 @@ def test_gallery_query_count_does_not_grow_with_images(
     client.force_login(owner)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("gallery:index"))
-    assert len(response.context["gallery"].images) == 30
+    assert len(response.context["page"].images) == 30
 
 
 def test_owner_can_delete_an_image(client, owner, image) -> None:

@@ -1,25 +1,93 @@
-// Pending generations refresh the page once they finish, so results appear without a manual reload.
+// The gallery's own small behaviours: selection with shift-click ranges, keyboard paging on an
+// image's page, and refreshing a generation's page once it finishes. Grid cards refresh via htmx.
 (function () {
   "use strict";
-  var POLL_MS = 1500;
 
-  function pendingIds() {
-    var nodes = document.querySelectorAll("[data-generation-id][data-status='queued'], [data-generation-id][data-status='running']");
-    return Array.prototype.map.call(nodes, function (node) { return node.getAttribute("data-generation-id"); });
+  function onReady(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
 
-  function poll() {
-    var ids = pendingIds();
-    if (!ids.length) { return; }
-    fetch("/generations/status.json?ids=" + ids.join(","), { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (body) {
-        if (!body) { return; }
-        var finished = body.generations.some(function (g) { return g.status !== "queued" && g.status !== "running"; });
-        if (finished) { window.location.reload(); } else { window.setTimeout(poll, POLL_MS); }
-      })
-      .catch(function () { window.setTimeout(poll, POLL_MS * 4); });
+  // -- Selection -------------------------------------------------------------------------------
+  function setUpSelection() {
+    var grid = document.querySelector("[data-selectable]");
+    var count = document.querySelector("[data-selected-count]");
+    var all = document.querySelector("[data-select-all]");
+    if (!grid) { return; }
+    var last = null;
+
+    function boxes() { return Array.prototype.slice.call(grid.querySelectorAll("input[name=ids]")); }
+
+    function refresh() {
+      var list = boxes();
+      var selected = list.filter(function (box) { return box.checked; });
+      list.forEach(function (box) {
+        var tile = box.closest(".tile");
+        if (tile) { tile.classList.toggle("selected", box.checked); }
+      });
+      if (count) { count.textContent = selected.length + " selected"; }
+      if (all) {
+        all.checked = list.length > 0 && selected.length === list.length;
+        all.indeterminate = selected.length > 0 && selected.length < list.length;
+      }
+    }
+
+    grid.addEventListener("click", function (event) {
+      var box = event.target;
+      if (!(box instanceof HTMLInputElement) || box.name !== "ids") { return; }
+      var list = boxes();
+      if (event.shiftKey && last && last !== box) {
+        var from = list.indexOf(last), to = list.indexOf(box);
+        var low = Math.min(from, to), high = Math.max(from, to);
+        for (var i = low; i <= high; i++) { list[i].checked = box.checked; }
+      }
+      last = box;
+      refresh();
+    });
+    if (all) {
+      all.addEventListener("change", function () {
+        boxes().forEach(function (box) { box.checked = all.checked; });
+        refresh();
+      });
+    }
+    document.body.addEventListener("htmx:afterSwap", refresh);
+    refresh();
   }
 
-  document.addEventListener("DOMContentLoaded", function () { window.setTimeout(poll, POLL_MS); });
+  // -- Keyboard paging on an image's page --------------------------------------------------
+  function setUpKeyboardNav() {
+    var nav = document.querySelector("[data-keyboard-nav]");
+    if (!nav) { return; }
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var where = { ArrowLeft: "prev", ArrowRight: "next", Escape: "back" }[event.key];
+      var url = where && nav.getAttribute("data-" + where);
+      if (url) { event.preventDefault(); window.location.assign(url); }
+    });
+  }
+
+  // -- A generation's own page follows it until it finishes ------------------------------
+  function setUpStatusRefresh() {
+    var node = document.querySelector("[data-generation-id][data-status='queued']:not([hx-get]), [data-generation-id][data-status='running']:not([hx-get])");
+    if (!node) { return; }
+    var id = node.getAttribute("data-generation-id");
+    function poll() {
+      fetch("/generations/status.json?ids=" + id, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          var row = body && body.generations[0];
+          if (row && row.status !== "queued" && row.status !== "running") { window.location.reload(); }
+          else { window.setTimeout(poll, 2000); }
+        })
+        .catch(function () { window.setTimeout(poll, 8000); });
+    }
+    window.setTimeout(poll, 2000);
+  }
+
+  onReady(function () {
+    setUpSelection();
+    setUpKeyboardNav();
+    setUpStatusRefresh();
+  });
 })();

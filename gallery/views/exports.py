@@ -1,0 +1,41 @@
+"""Zip exports: start one, follow its progress, download it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import selectors, services
+from ..models import Export
+from .common import current_user, gallery_query
+from .images import file_response
+
+
+@login_required
+@require_POST
+def export_search(request: HttpRequest) -> HttpResponse:
+    """Export every image the current search and filters match."""
+    query = request.POST.get("query_string", "")[:1000]
+    export = services.export_start(user=current_user(request), image_ids=[], query_string=query)
+    return redirect("gallery:export", pk=export.pk)
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = selectors.get_export_for_user(request.user, pk)
+    template = "gallery/_export_status.html" if request.htmx else "gallery/export.html"  # type: ignore[attr-defined]
+    return render(request, template, {"export": export, "query": gallery_query(request)})
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    export = selectors.get_export_for_user(request.user, pk)
+    if export.status != Export.Status.READY or not export.file:
+        raise Http404("This export is not ready.")
+    filename = f"mka1-export-{export.pk}.zip"
+    return file_response(export.file.name or "", "application/zip", filename, attachment=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.http import QueryDict
@@ -7,6 +9,8 @@ from django.http import QueryDict
 from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES, Generation
 from .selectors import Cursor, GalleryFilters
 from .services import GenerationParams
+
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def _choices(values: list[str]) -> list[tuple[str, str]]:
@@ -30,6 +34,7 @@ class GenerationForm(forms.Form):
         label="Response format", choices=_choices(RESPONSE_FORMATS), initial="url"
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    remixed_from = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -51,10 +56,17 @@ class GenerationForm(forms.Form):
         )
 
 
+def _plausible_date(value: date | None) -> date | None:
+    # A day bound is turned into a time range, which must not run past the calendar's ends.
+    if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+        raise forms.ValidationError(f"Enter a date between {FIRST_DATE} and {LAST_DATE}.")
+    return value
+
+
 class GalleryFilterForm(forms.Form):
     """The gallery's search and filters, from the URL; a bad value is dropped, never an error."""
 
-    q = forms.CharField(required=False, max_length=200, strip=True)
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     model = forms.CharField(required=False, max_length=100)
     size = forms.ChoiceField(required=False, choices=[("", "Any size"), *_choices(SIZES)])
     quality = forms.ChoiceField(required=False, choices=[("", "Any quality"), *_choices(QUALITIES)])
@@ -72,6 +84,12 @@ class GalleryFilterForm(forms.Form):
     @classmethod
     def from_query_string(cls, query_string: str) -> GalleryFilterForm:
         return cls(QueryDict(query_string))
+
+    def clean_date_from(self) -> date | None:
+        return _plausible_date(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self) -> date | None:
+        return _plausible_date(self.cleaned_data.get("date_to"))
 
     def clean_q(self) -> str:
         # Private-use marks are how matched words are highlighted; they never come from users.
@@ -111,7 +129,10 @@ class GalleryFilterForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = ["trash", "restore", "favorite", "unfavorite", "download", "delete_forever"]
+    ACTIONS = [
+        "trash", "restore", "favorite", "unfavorite", "download", "delete_forever", "share",
+        "unshare",
+    ]  # fmt: skip
 
     action = forms.ChoiceField(choices=_choices(ACTIONS))
     ids = forms.CharField(required=False, max_length=20_000)
@@ -122,11 +143,20 @@ class BulkForm(forms.Form):
         if len(values) > 1000:
             raise forms.ValidationError("Select at most 1,000 images at once.")
         try:
-            return sorted({int(value) for value in values if int(value) > 0})
+            ids = {int(value) for value in values}
         except ValueError:
-            raise forms.ValidationError("The selection is not a list of image numbers.") from None
+            ids = {0}
+        if any(pk <= 0 for pk in ids):
+            raise forms.ValidationError("The selection is not a list of image numbers.")
+        return sorted(ids)
 
 
 class SavedSearchForm(forms.Form):
     name = forms.CharField(max_length=80)
+    query_string = forms.CharField(max_length=1000, required=False)
+
+
+class ExportSearchForm(forms.Form):
+    """The gallery query string whose every image goes into the zip."""
+
     query_string = forms.CharField(max_length=1000, required=False)

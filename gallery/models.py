@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import TYPE_CHECKING
 
@@ -8,11 +9,23 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 SEARCH_CONFIG = "english"
+
+
+@functools.cache
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[0])
+
+
+def url_with_pk(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]), reversing each name once."""
+    return _url_pattern(name).replace("/0/", f"/{pk}/", 1)
+
 
 SIZES = ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"]
 QUALITIES = ["standard", "hd"]
@@ -56,6 +69,16 @@ class Generation(models.Model):
     style = models.CharField(max_length=20, default="vivid")
     response_format = models.CharField(max_length=20, default="url")
     idempotency_key = models.UUIDField(default=uuid.uuid4)
+    # The team the user worked for when submitting; its monthly quota is charged.
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The shared image this generation was remixed from, if any.
+    remixed_from = models.ForeignKey(
+        "GeneratedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="remixes"
+    )
+    # Images counted against quotas: n while pending, then the images actually stored.
+    charged = models.PositiveSmallIntegerField(default=0)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
@@ -86,6 +109,7 @@ class Generation(models.Model):
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
+            models.Index(fields=["team", "-created_at"], name="generation_team_created"),
             models.Index(
                 fields=["status", "lease_until"],
                 name="generation_pending",
@@ -145,6 +169,11 @@ class GeneratedImage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the image is in the trash; purged for good after the retention period.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The team whose library shows this image; the owner shares and unshares it.
+    shared_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shared_at = models.DateTimeField(null=True, blank=True)
 
     objects = GeneratedImageQuerySet.as_manager()
 
@@ -170,6 +199,17 @@ class GeneratedImage(models.Model):
                 name="image_user_trash",
                 condition=Q(deleted_at__isnull=False),
             ),
+            # A team's shared library, and search within it.
+            models.Index(
+                fields=["shared_team", "-created_at", "-id"],
+                name="image_library_created",
+                condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
+            ),
+            GinIndex(
+                fields=["shared_team", "search_vector"],
+                name="image_library_search",
+                condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
+            ),
         ]
         ordering = ["-created_at", "-id"]
 
@@ -185,6 +225,27 @@ class GeneratedImage(models.Model):
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+    # Cards show four links each; reversing each of them for 48 cards costs more than the query.
+    @property
+    def detail_url(self) -> str:
+        return url_with_pk("gallery:image", self.pk)
+
+    @property
+    def thumbnail_url(self) -> str:
+        return url_with_pk("gallery:image-thumbnail", self.pk)
+
+    @property
+    def file_url(self) -> str:
+        return url_with_pk("gallery:image-file", self.pk)
+
+    @property
+    def library_url(self) -> str:
+        return url_with_pk("gallery:library-image", self.pk)
+
+    @property
+    def favorite_url(self) -> str:
+        return url_with_pk("gallery:image-favorite", self.pk)
 
 
 class Favorite(models.Model):

@@ -5,14 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+)
+from django.db import connection
+from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -25,7 +32,6 @@ from .models import (
     GeneratedImage,
     Generation,
     SavedSearch,
-    SearchTerm,
 )
 
 Viewer = AbstractBaseUser | AnonymousUser
@@ -47,10 +53,30 @@ def get_generation_for_user(user: Viewer, pk: int) -> Generation:
     return get_object_or_404(Generation, pk=pk, user_id=_user_id(user))
 
 
+def visible_images(user: Viewer) -> QuerySet[GeneratedImage]:
+    """Images the user may look at: their own, and those shared with a team they are in now."""
+    from accounts.models import Membership
+
+    teams = Membership.objects.filter(user_id=_user_id(user)).values("team_id")
+    return GeneratedImage.objects.filter(
+        Q(user_id=_user_id(user)) | Q(shared_team_id__in=teams), deleted_at__isnull=True
+    )
+
+
+def get_visible_image(user: Viewer, pk: int) -> GeneratedImage:
+    """An image the user may see (their own or shared with their team), or 404."""
+    images = visible_images(user).select_related(
+        "generation", "user", "generation__remixed_from__user"
+    )
+    return get_object_or_404(images, pk=pk)
+
+
 def get_image_for_user(user: Viewer, pk: int, *, trashed: bool = False) -> GeneratedImage:
     """The user's own image (in the trash only when asked for), or 404."""
     return get_object_or_404(
-        GeneratedImage.objects.select_related("generation"),
+        GeneratedImage.objects.select_related(
+            "generation", "shared_team", "generation__remixed_from__user"
+        ),
         pk=pk,
         user_id=_user_id(user),
         deleted_at__isnull=not trashed,
@@ -131,14 +157,16 @@ class Scope:
     def own(cls, user: Viewer) -> Scope:
         return cls(Q(user_id=_user_id(user), deleted_at__isnull=True))
 
+    @classmethod
+    def library(cls, team_id: int) -> Scope:
+        return cls(Q(shared_team_id=team_id, deleted_at__isnull=True))
+
 
 def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
-def _apply_filters(
-    images: QuerySet[GeneratedImage], filters: GalleryFilters, viewer_id: int
-) -> Any:
+def _apply_filters(images: QuerySet[Any], filters: GalleryFilters, viewer_id: int) -> Any:
     for name in ("model", "size", "quality", "style"):
         value = getattr(filters, name)
         if value:
@@ -185,34 +213,68 @@ def _cursor_for(image: GeneratedImage, sort: str) -> str:
     return Cursor(sort, key, image.pk).encode()
 
 
+def _walk_vector() -> Func:
+    # The same vector through a function the full-text index cannot serve, so the planner walks
+    # the (scope, created) index instead; setweight keeps positions, so phrases still match.
+    return Func(
+        F("search_vector"), Value("A"), function="setweight", output_field=SearchVectorField()
+    )
+
+
 def _page_rows(
-    scope: Scope, filters: GalleryFilters, cursor: Cursor | None, viewer_id: int, size: int
+    scope: Scope,
+    filters: GalleryFilters,
+    cursor: Cursor | None,
+    viewer_id: int,
+    size: int,
+    *,
+    walk_first: bool = True,
 ) -> list[GeneratedImage]:
+    """One page of a scope's images, newest (or oldest, or most relevant) first.
+
+    A search or filter looks through the next WALK_LIMIT rows in order first, which a common
+    word fills at once; only when that run holds too few matches does it ask the full-text
+    index for the older rows, which are then few. So neither a common nor a rare word costs
+    more than a bounded amount, for a user with a hundred images or a hundred thousand.
+    """
     sort = filters.sort if filters.q or filters.sort != "relevance" else "newest"
     base = GeneratedImage.objects.filter(scope.condition)
     query = _search_query(filters.q) if filters.q else None
     ordering = ORDERINGS[sort]
 
-    def finish(images: Any) -> list[GeneratedImage]:
+    def finish(images: Any, *, walk: bool, limit: int) -> list[GeneratedImage]:
         images = _apply_filters(images, filters, viewer_id)
         if query is not None:
-            images = images.filter(search_vector=query)
+            if walk:
+                images = images.alias(walk_vector=_walk_vector()).filter(walk_vector=query)
+            else:
+                images = images.filter(search_vector=query)
             if sort == "relevance":
-                images = images.annotate(rank=SearchRank(F("search_vector"), query))
+                # Double precision, so the rank written into a cursor compares exactly.
+                rank = Cast(SearchRank(F("search_vector"), query), FloatField())
+                images = images.annotate(rank=rank)
+        starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))
         images = _after_cursor(images, cursor, sort).order_by(*ordering)
-        return list(images.select_related("generation")[: size + 1])
+        images = images.annotate(is_favorite=Exists(starred))
+        return list(images.select_related("generation", "user")[:limit])
 
     narrowing = bool(
         query is not None or filters.favorites or filters.model or filters.size
         or filters.quality or filters.style or filters.date_from or filters.date_to
     )  # fmt: skip
-    if narrowing and sort != "relevance":
-        # First look through a bounded run of the newest rows: common words fill a page there.
-        window = _after_cursor(base, cursor, sort).order_by(*ordering).values("pk")[:WALK_LIMIT]
-        rows = finish(base.filter(pk__in=window))
-        if len(rows) > size:
-            return rows
-    return finish(base)
+    if not narrowing or sort == "relevance" or not walk_first:
+        return finish(base, walk=False, limit=size + 1)
+    ahead = _after_cursor(base, cursor, sort).order_by(*ordering)
+    boundary = ahead.values_list("created_at", flat=True)[WALK_LIMIT - 1 : WALK_LIMIT].first()
+    if boundary is None:
+        return finish(base, walk=True, limit=size + 1)
+    newest = sort == "newest"
+    near_rows = base.filter(**{"created_at__gte" if newest else "created_at__lte": boundary})
+    near = finish(near_rows, walk=True, limit=size + 1)
+    if len(near) > size:
+        return near
+    far_rows = base.filter(**{"created_at__lt" if newest else "created_at__gt": boundary})
+    return near + finish(far_rows, walk=False, limit=size + 1 - len(near))
 
 
 def _with_headlines(rows: list[GeneratedImage], text: str) -> None:
@@ -239,34 +301,31 @@ def _with_headlines(rows: list[GeneratedImage], text: str) -> None:
 
 
 def corrected_query(user_id: int, text: str) -> str:
-    """Each word replaced by the closest word of the user's own prompts; "" when none is closer."""
+    """Each word replaced by the closest word of the user's own prompts; "" when none changed.
+
+    One query for all the words: a word the user has used is its own closest match.
+    """
     words = WORD.findall(text.lower())[:6]
     if not words:
         return ""
-    known = set(
-        SearchTerm.objects.filter(user_id=user_id, word__in=words).values_list("word", flat=True)
-    )
-    corrected, changed = [], False
-    for word in words:
-        if word in known:
-            corrected.append(word)
-            continue
-        best = (
-            SearchTerm.objects.filter(user_id=user_id, word__trigram_similar=word)
-            .annotate(similarity=TrigramSimilarityOf(word))
-            .order_by("-similarity")
-            .values_list("word", flat=True)
-            .first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT typed.word, best.word
+            FROM unnest(%s::text[]) WITH ORDINALITY AS typed(word, position)
+            LEFT JOIN LATERAL (
+                SELECT term.word FROM gallery_searchterm AS term
+                WHERE term.user_id = %s AND term.word %% typed.word
+                ORDER BY similarity(term.word, typed.word) DESC, term.word
+                LIMIT 1
+            ) AS best ON true
+            ORDER BY typed.position
+            """,
+            [words, user_id],
         )
-        corrected.append(best or word)
-        changed = changed or bool(best)
-    return " ".join(corrected) if changed else ""
-
-
-def TrigramSimilarityOf(word: str) -> Any:  # noqa: N802 - reads as the expression it builds
-    from django.contrib.postgres.search import TrigramSimilarity
-
-    return TrigramSimilarity("word", word)
+        pairs = cursor.fetchall()
+    corrected = [best or typed for typed, best in pairs]
+    return " ".join(corrected) if corrected != words else ""
 
 
 def gallery_page(
@@ -284,11 +343,7 @@ def gallery_page(
     has_next = len(rows) > size
     rows = rows[:size]
     _with_headlines(rows, filters.q)
-    favorite_ids = set(
-        Favorite.objects.filter(user_id=viewer_id, image_id__in=[r.pk for r in rows]).values_list(
-            "image_id", flat=True
-        )
-    ) if rows else set()  # fmt: skip
+    favorite_ids = {row.pk for row in rows if getattr(row, "is_favorite", False)}
     sort = filters.sort if filters.q or filters.sort != "relevance" else "newest"
     return GalleryPage(
         images=rows,
@@ -311,9 +366,8 @@ def generation_page(
     """Generations by status (failed, refused, canceled, pending), for the status filter."""
     size = settings.GALLERY_PAGE_SIZE
     generations = Generation.objects.filter(user_id=_user_id(user), status=filters.status)
-    for name in ("model", "size", "quality", "style"):
-        if getattr(filters, name):
-            generations = generations.filter(**{name: getattr(filters, name)})
+    # The image grid's filters, dates included; only images have stars.
+    generations = _apply_filters(generations, replace(filters, favorites=False), _user_id(user))
     if filters.q:
         generations = generations.filter(prompt__search=_search_query(filters.q))
     sort = "oldest" if filters.sort == "oldest" else "newest"
@@ -329,32 +383,31 @@ def generation_page(
 def image_neighbors(
     viewer: Viewer, image: GeneratedImage, filters: GalleryFilters
 ) -> tuple[int | None, int | None]:
-    """The images before and after this one in the gallery's newest-first order."""
-    filters = GalleryFilters(**{**filters.__dict__, "sort": "newest"})
-    key = image.created_at.isoformat()
-    newer = _page_rows(
-        Scope.own(viewer), GalleryFilters(**{**filters.__dict__, "sort": "oldest"}),
-        Cursor("oldest", key, image.pk), _user_id(viewer), 0,
-    )  # fmt: skip
-    older = _page_rows(
-        Scope.own(viewer), filters, Cursor("newest", key, image.pk), _user_id(viewer), 0
-    )
-    return (newer[0].pk if newer else None, older[0].pk if older else None)
+    """The images just newer and just older than this one in the gallery's filtered order."""
+    scope, viewer_id, key = Scope.own(viewer), _user_id(viewer), image.created_at.isoformat()
+    rows = []
+    for sort in ("oldest", "newest"):
+        ordered = replace(filters, sort=sort)
+        found = _page_rows(
+            scope, ordered, Cursor(sort, key, image.pk), viewer_id, 0, walk_first=False
+        )
+        rows.append(found[0].pk if found else None)
+    return rows[0], rows[1]
 
 
-def pending_generations(user: Viewer) -> QuerySet[Generation]:
-    pending = Generation.objects.filter(user_id=_user_id(user), status__in=Generation.PENDING)
-    return pending.order_by("-created_at")
-
-
-def recent_failures(user: Viewer, *, hours: int = 24, limit: int = 6) -> QuerySet[Generation]:
-    """Failed and refused generations of the last day, shown above the gallery with the reason."""
+def recent_generations(
+    user: Viewer, *, hours: int = 24
+) -> tuple[list[Generation], list[Generation]]:
+    """Pending generations, and those that failed or were refused in the last day (one query)."""
     since = timezone.now() - timedelta(hours=hours)
-    return Generation.objects.filter(
-        user_id=_user_id(user),
-        status__in=[Generation.Status.FAILED, Generation.Status.REFUSED],
-        created_at__gte=since,
-    ).order_by("-created_at")[:limit]
+    failed = [Generation.Status.FAILED, Generation.Status.REFUSED]
+    rows = list(
+        Generation.objects.filter(user_id=_user_id(user))
+        .filter(Q(status__in=Generation.PENDING) | Q(status__in=failed, created_at__gte=since))
+        .order_by("-created_at")[:60]
+    )
+    pending = [row for row in rows if row.is_pending]
+    return pending, [row for row in rows if not row.is_pending][:6]
 
 
 def generations_status(user: Viewer, ids: list[int]) -> QuerySet[Generation]:

@@ -16,7 +16,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.utils import timezone
 
-from . import storage
+from accounts.models import Team
+from accounts.selectors import user_daily_limit
+
+from . import quotas, storage
 from .images import BadImage, check_image, make_thumbnail
 from .mka1 import ImageFetchError, ImageRequest, MKA1Client, MKA1Error, decode_b64, download
 from .models import (
@@ -67,15 +70,38 @@ def _enqueue(generation_id: int) -> None:
 
 
 def generation_submit(
-    *, user: User, params: GenerationParams, idempotency_key: uuid.UUID | None = None
+    *,
+    user: User,
+    params: GenerationParams,
+    idempotency_key: uuid.UUID | None = None,
+    team: Team | None = None,
+    remixed_from: GeneratedImage | None = None,
 ) -> Generation:
-    """Store the request and enqueue it once committed; a resent form returns the first."""
+    """Store the request and enqueue it once committed; a resent form returns the first.
+
+    The user's and the team's rows are locked while the quotas are checked, so concurrent
+    submits are counted one after another and none slips past a limit.
+    """
     key = idempotency_key or uuid.uuid4()
+    existing = Generation.objects.filter(user=user, idempotency_key=key).first()
+    if existing:
+        return existing
     try:
         with transaction.atomic():
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            allowances = [quotas.user_allowance(user.pk, user_daily_limit(user.pk))]
+            if team is not None:
+                Team.objects.select_for_update().filter(pk=team.pk).first()
+                allowances.append(quotas.team_allowance(team.pk, team.name, team.image_limit))
+            for allowance in allowances:
+                if allowance.refuses(params.n):
+                    raise quotas.QuotaExceeded(allowance.message(params.n))
             generation = Generation.objects.create(
                 user=user,
+                team=team,
+                remixed_from=remixed_from,
                 idempotency_key=key,
+                charged=params.n,
                 lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
                 prompt=params.prompt,
                 model=params.model,
@@ -91,13 +117,13 @@ def generation_submit(
     return generation
 
 
-def generation_rerun(*, user: User, source: Generation) -> Generation:
-    return generation_submit(user=user, params=GenerationParams.of(source))
+def generation_rerun(*, user: User, source: Generation, team: Team | None = None) -> Generation:
+    return generation_submit(user=user, params=GenerationParams.of(source), team=team)
 
 
 def generation_cancel(*, generation: Generation) -> bool:
     updated = Generation.objects.filter(pk=generation.pk, status=Generation.Status.QUEUED).update(
-        status=Generation.Status.CANCELED, finished_at=timezone.now(), lease_until=None
+        status=Generation.Status.CANCELED, finished_at=timezone.now(), lease_until=None, charged=0
     )
     return bool(updated)
 
@@ -175,6 +201,8 @@ def _failure_fields(
         "error_message": message,
         "finished_at": timezone.now(),
         "lease_until": None,
+        # Nothing was stored, so nothing counts against the quotas.
+        "charged": 0,
     }
     if upstream_status is not None:
         fields["upstream_status"] = upstream_status
@@ -368,12 +396,15 @@ def generation_store_images(*, claim: Claim) -> None:
             MissingImage.objects.update_or_create(
                 generation=generation, index=index, defaults={"error_kind": kind, "reason": reason}
             )
-        if generation.images.exists():
+        stored = generation.images.count()
+        if stored:
             claim.update(
                 status=Generation.Status.SUCCEEDED,
                 finished_at=timezone.now(),
                 lease_until=None,
                 upstream_response=None,
+                # Missing images are given back to the quotas.
+                charged=stored,
             )
         else:
             kind, reason = missing[min(missing)] if missing else ("upstream", "No images.")
@@ -477,8 +508,10 @@ def trash_purge(*, older_than_days: float | None = None) -> int:
 
 
 def favorites_set(*, user: User, image_ids: list[int], favorite: bool) -> int:
-    """Star or unstar images the user may see; others are left alone."""
-    visible = GeneratedImage.objects.filter(user=user, pk__in=image_ids, deleted_at__isnull=True)
+    """Star or unstar images the user may see (own, or shared with their team); others stay."""
+    from .selectors import visible_images
+
+    visible = visible_images(user).filter(pk__in=image_ids)
     if not favorite:
         deleted, _ = Favorite.objects.filter(user=user, image__in=visible).delete()
         return int(deleted)
@@ -503,7 +536,9 @@ def export_start(*, user: User, image_ids: list[int], query_string: str = "") ->
         export = Export.objects.create(
             user=user, image_ids=image_ids[:100_000], query_string=query_string[:1000]
         )
-        transaction.on_commit(lambda: build_export.delay(export.pk))
+        transaction.on_commit(
+            lambda: build_export.apply_async((export.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+        )
     return export
 
 
@@ -537,3 +572,22 @@ def export_build(*, export_id: int) -> None:
     Export.objects.filter(pk=export_id).update(
         status=Export.Status.READY, file=name, byte_size=size, finished_at=timezone.now()
     )
+
+
+class ShareError(Exception):
+    """A share that cannot be made, with the reason in words."""
+
+
+def images_share(*, user: User, image_ids: list[int], team: Team) -> int:
+    """Show the user's images in a team's library; only a member may share with a team."""
+    if not team.memberships.filter(user=user).exists():
+        raise ShareError("You can only share with a team you belong to.")
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=True
+    ).update(shared_team=team, shared_at=timezone.now())
+
+
+def images_unshare(*, user: User, image_ids: list[int]) -> int:
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, shared_team__isnull=False
+    ).update(shared_team=None, shared_at=None)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import browse, exports, generations, images
+from .views import browse, exports, generations, images, library
 
 app_name = "gallery"
 
@@ -23,6 +23,11 @@ urlpatterns = [
     path("images/<int:pk>/thumbnail.webp", images.image_thumbnail, name="image-thumbnail"),
     path("images/<int:pk>/delete/", images.image_delete, name="image-delete"),
     path("images/<int:pk>/favorite/", images.image_favorite, name="image-favorite"),
+    path("images/<int:pk>/share/", images.image_share, name="image-share"),
+    path("images/<int:pk>/unshare/", images.image_unshare, name="image-unshare"),
+    path("library/", library.library, name="library"),
+    path("library/images/<int:pk>/", library.library_image, name="library-image"),
+    path("library/images/<int:pk>/remix/", library.library_remix, name="library-remix"),
     path("exports/", exports.export_search, name="export-search"),
     path("exports/<int:pk>/", exports.export_detail, name="export"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),

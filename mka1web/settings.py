@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "accounts",
     "gallery",
     "mka1_standin",
 ]
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.teams",
             ],
         },
     },
@@ -95,6 +97,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Room for a bulk selection's 1,000 ids, so a larger one gets the form's message, not a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 LOGIN_REDIRECT_URL = "gallery:index"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -203,6 +207,9 @@ GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
 SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
+# Images (n counts) a user may generate per day, and a team per month, unless admin overrides.
+QUOTA_USER_DAILY_IMAGES = env_int("QUOTA_USER_DAILY_IMAGES", 200)
+QUOTA_TEAM_MONTHLY_IMAGES = env_int("QUOTA_TEAM_MONTHLY_IMAGES", 10_000)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 

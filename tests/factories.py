@@ -3,7 +3,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth.models import User
 
-from gallery.models import GeneratedImage, Generation
+from gallery.models import Favorite, GeneratedImage, Generation, SavedSearch
 
 PASSWORD = "correct horse battery staple"
 
@@ -60,3 +60,20 @@ class GeneratedImageFactory(factory.django.DjangoModelFactory[GeneratedImage]):
             from gallery.services import index_images
 
             index_images(generation=image.generation)
+
+
+class FavoriteFactory(factory.django.DjangoModelFactory[Favorite]):
+    class Meta:
+        model = Favorite
+
+    image = factory.SubFactory(GeneratedImageFactory)
+    user = factory.LazyAttribute(lambda favorite: favorite.image.user)
+
+
+class SavedSearchFactory(factory.django.DjangoModelFactory[SavedSearch]):
+    class Meta:
+        model = SavedSearch
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"search {n}")
+    query_string = "q=lighthouse"

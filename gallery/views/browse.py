@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -31,20 +32,25 @@ def render_gallery(
     if filter_form.bad_cursor():
         messages.warning(request, "That page link is not valid any more; here is the first page.")
     first_page = cursor is None and not filters.q and not filters.lists_generations
+    pending, failures = selectors.recent_generations(request.user) if first_page else ([], [])
     context = {
         "form": form or new_generation_form(),
         "filter_form": filter_form,
         "filters": filters,
         "query": gallery_query(request),
         "saved_searches": selectors.saved_searches(request.user),
-        "pending": selectors.pending_generations(request.user) if first_page else [],
-        "failures": selectors.recent_failures(request.user) if first_page else [],
+        "pending": pending,
+        "failures": failures,
     }
     if filters.lists_generations:
         context["generations"] = selectors.generation_page(request.user, filters, cursor)
     else:
         scope = selectors.Scope.own(request.user)
-        context["page"] = selectors.gallery_page(request.user, scope, filters, cursor)
+        page = selectors.gallery_page(request.user, scope, filters, cursor)
+        context["page"] = page
+        if page.corrected_query:
+            # Links from this page (the next page, the images, the export) follow what it shows.
+            context["query"] = gallery_query(request, replace={"q": page.corrected_query})
     return render(request, "gallery/index.html", context, status=status)
 
 
@@ -59,7 +65,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def trash(request: HttpRequest) -> HttpResponse:
     filter_form = GalleryFilterForm(request.GET)
     page = selectors.trash_page(request.user, filter_form.page_cursor())
-    return render(request, "gallery/trash.html", {"page": page})
+    context = {"page": page, "retention_days": settings.TRASH_RETENTION_DAYS}
+    return render(request, "gallery/trash.html", context)
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -9,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services
+from ..forms import ExportSearchForm
 from ..models import Export
 from .common import current_user, gallery_query
 from .images import file_response
@@ -18,7 +20,11 @@ from .images import file_response
 @require_POST
 def export_search(request: HttpRequest) -> HttpResponse:
     """Export every image the current search and filters match."""
-    query = request.POST.get("query_string", "")[:1000]
+    form = ExportSearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That search cannot be exported; search again and export.")
+        return redirect("gallery:index")
+    query = form.cleaned_data["query_string"]
     export = services.export_start(user=current_user(request), image_ids=[], query_string=query)
     return redirect("gallery:export", pk=export.pk)
 

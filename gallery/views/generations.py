@@ -8,8 +8,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import current_team
+
 from .. import selectors, services
 from ..forms import GenerationForm
+from ..quotas import QuotaExceeded
 from .browse import new_generation_form, render_gallery
 from .common import current_user
 
@@ -20,11 +23,21 @@ def generate(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(request.POST)
     if not form.is_valid():
         return render_gallery(request, form, status=400)
-    generation = services.generation_submit(
-        user=current_user(request),
-        params=form.params(),
-        idempotency_key=form.cleaned_data.get("idempotency_key"),
+    source_id = form.cleaned_data.get("remixed_from")
+    source = (
+        selectors.visible_images(request.user).filter(pk=source_id).first() if source_id else None
     )
+    try:
+        generation = services.generation_submit(
+            user=current_user(request),
+            params=form.params(),
+            idempotency_key=form.cleaned_data.get("idempotency_key"),
+            team=current_team(request),
+            remixed_from=source,
+        )
+    except QuotaExceeded as exceeded:
+        form.add_error(None, exceeded.message)
+        return render_gallery(request, form, status=400)
     messages.success(request, f"Generation {generation.pk} is queued.")
     return redirect("gallery:index")
 
@@ -68,7 +81,13 @@ def generation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def generation_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     source = selectors.get_generation_for_user(request.user, pk)
-    generation = services.generation_rerun(user=current_user(request), source=source)
+    try:
+        generation = services.generation_rerun(
+            user=current_user(request), source=source, team=current_team(request)
+        )
+    except QuotaExceeded as exceeded:
+        messages.error(request, exceeded.message)
+        return redirect("gallery:generation", pk=pk)
     messages.success(request, f"Generation {generation.pk} is queued with the same settings.")
     return redirect("gallery:index")
 

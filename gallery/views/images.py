@@ -10,9 +10,11 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import current_team, get_membership
+
 from .. import selectors, services, storage
 from ..forms import BulkForm, GalleryFilterForm
-from .common import current_user, gallery_query
+from .common import current_user, gallery_query, local_url
 
 
 def file_response(
@@ -59,7 +61,7 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
-    image = selectors.get_image_for_user(request.user, pk)
+    image = selectors.get_visible_image(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
     download = request.GET.get("download") == "1"
     return file_response(image.file.name or "", image.content_type, filename, attachment=download)
@@ -68,7 +70,9 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    image = selectors.get_image_for_user(request.user, pk)
+    # The trash page shows its images' thumbnails too.
+    trashed = request.GET.get("trashed") == "1"
+    image = selectors.get_image_for_user(request.user, pk, trashed=trashed)
     filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
     return file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)
 
@@ -85,12 +89,12 @@ def image_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def image_favorite(request: HttpRequest, pk: int) -> HttpResponse:
-    image = selectors.get_image_for_user(request.user, pk)
+    image = selectors.get_visible_image(request.user, pk)
     favorite = request.POST.get("favorite") == "1"
     services.favorites_set(user=current_user(request), image_ids=[image.pk], favorite=favorite)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "gallery/_star.html", {"image": image, "is_favorite": favorite})
-    return redirect(request.POST.get("next") or "gallery:index")
+    return redirect(local_url(request.POST.get("next")))
 
 
 BULK_DONE = {
@@ -99,6 +103,8 @@ BULK_DONE = {
     "favorite": "Starred {count} image(s).",
     "unfavorite": "Unstarred {count} image(s).",
     "delete_forever": "Deleted {count} image(s) for good.",
+    "share": "Shared {count} image(s) with {team}.",
+    "unshare": "Stopped sharing {count} image(s).",
 }
 
 
@@ -106,9 +112,7 @@ BULK_DONE = {
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
-    back = request.POST.get("next") or "/"
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
+    back = local_url(request.POST.get("next"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -127,14 +131,45 @@ def bulk(request: HttpRequest) -> HttpResponse:
             "gone; they were left alone.",
         )  # fmt: skip
     if action == "download":
+        if not owned:
+            # An empty selection would mean "every image" to the export.
+            messages.error(request, "None of the selected images can be downloaded.")
+            return redirect(back)
         export = services.export_start(user=user, image_ids=owned)
         return redirect("gallery:export", pk=export.pk)
+    team = current_team(request)
+    if action == "share" and team is None:
+        messages.error(request, "You are not in a team to share with.")
+        return redirect(back)
     count = {
+        "share": lambda: services.images_share(user=user, image_ids=owned, team=team),  # type: ignore[arg-type]
+        "unshare": lambda: services.images_unshare(user=user, image_ids=owned),
         "trash": lambda: services.images_trash(user=user, image_ids=owned),
         "restore": lambda: services.images_restore(user=user, image_ids=owned),
         "favorite": lambda: services.favorites_set(user=user, image_ids=owned, favorite=True),
         "unfavorite": lambda: services.favorites_set(user=user, image_ids=owned, favorite=False),
         "delete_forever": lambda: services.trash_empty(user=user, image_ids=owned),
     }[action]()
-    messages.success(request, BULK_DONE[action].format(count=count))
+    messages.success(request, BULK_DONE[action].format(count=count, team=team))
     return redirect(back)
+
+
+@login_required
+@require_POST
+def image_share(request: HttpRequest, pk: int) -> HttpResponse:
+    image = selectors.get_image_for_user(request.user, pk)
+    membership = get_membership(request.user, request.POST.get("team", ""))
+    services.images_share(user=current_user(request), image_ids=[image.pk], team=membership.team)
+    messages.success(
+        request, f"Shared with {membership.team.name}: its members see it in the library."
+    )
+    return redirect("gallery:image", pk=pk)
+
+
+@login_required
+@require_POST
+def image_unshare(request: HttpRequest, pk: int) -> HttpResponse:
+    image = selectors.get_image_for_user(request.user, pk)
+    services.images_unshare(user=current_user(request), image_ids=[image.pk])
+    messages.success(request, "The image is private again.")
+    return redirect("gallery:image", pk=pk)

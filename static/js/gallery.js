@@ -85,7 +85,14 @@
     window.setTimeout(poll, 2000);
   }
 
+  // -- The secondary filters: beside the grid on a wide screen, folded away on a phone --------
+  function setUpFilters() {
+    var more = document.querySelector("details[data-open-wide]");
+    if (more && window.matchMedia("(min-width: 901px)").matches) { more.open = true; }
+  }
+
   onReady(function () {
+    setUpFilters();
     setUpSelection();
     setUpKeyboardNav();
     setUpStatusRefresh();

@@ -1,0 +1,61 @@
+"""Reads about teams: who is in which, which team a user works for now."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from .models import Membership, Profile, Team
+
+CURRENT_TEAM_SESSION_KEY = "current_team_id"
+
+
+def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
+    if user.pk is None:
+        return []
+    memberships = Membership.objects.filter(user_id=user.pk).select_related("team")
+    return list(memberships.order_by("team__name"))
+
+
+def team_ids_of(user: AbstractBaseUser | AnonymousUser) -> list[int]:
+    if user.pk is None:
+        return []
+    return list(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The membership of the team chosen in the header, else the first one; cached per request."""
+    if hasattr(request, "_current_membership"):
+        cached: Membership | None = request._current_membership
+        return cached
+    memberships = memberships_of(request.user)
+    chosen = request.session.get(CURRENT_TEAM_SESSION_KEY)
+    current = next((m for m in memberships if m.team_id == chosen), None)
+    current = current or (memberships[0] if memberships else None)
+    request._current_membership = current  # type: ignore[attr-defined]
+    request._memberships = memberships  # type: ignore[attr-defined]
+    return current
+
+
+def current_team(request: HttpRequest) -> Team | None:
+    membership = current_membership(request)
+    return membership.team if membership else None
+
+
+def get_membership(user: AbstractBaseUser | AnonymousUser, slug: str) -> Membership:
+    """The user's membership of a team, or 404: a team one is not in does not exist for one."""
+    if user.pk is None:
+        raise Http404("No such team.")
+    return get_object_or_404(
+        Membership.objects.select_related("team"), user_id=user.pk, team__slug=slug
+    )
+
+
+def team_members(team: Team) -> list[Membership]:
+    return list(team.memberships.select_related("user").order_by("user__username"))
+
+
+def user_daily_limit(user_id: int) -> int:
+    profile = Profile.objects.filter(user_id=user_id).first()
+    return profile.image_limit if profile else Profile(user_id=user_id).image_limit

@@ -99,7 +99,7 @@ def words(kind: str, count: int) -> list[str]:
 
 
 def interleave(*lists: list[str]) -> list[str]:
-    mixed = []
+    mixed: list[str] = []
     for group in zip(*lists, strict=False):
         mixed.extend(group)
     return mixed
@@ -200,6 +200,34 @@ def main() -> int:
         ratio = medians[(name, "big")] / medians[(name, "small")]
         figures.append(Figure(f"{name}_ratio_big_small", ratio, "x", "<=", 1.5, 2))
 
+    # A team's library with 200,000 shared images against a team with 100.
+    library_cases = {
+        "library_first_page": ["/library/"],
+        "library_search_one_word": [f"/library/?q={word}&sort=newest" for word in one_word],
+    }
+    for name, urls in library_cases.items():
+        p95s = {}
+        for who in ("big", "small"):
+            client = clients[who]
+            client.get(urls[0])
+            times = timed(client, urls)
+            p95s[who] = percentile(times, 0.95)
+            figures.append(Figure(f"{name}_{who}_team_p50", percentile(times, 0.5), "ms", "<=", 60))
+            figures.append(Figure(f"{name}_{who}_team_p95", p95s[who], "ms", "<=", 60))
+            figures.append(
+                Figure(
+                    f"{name}_{who}_team_queries",
+                    query_count(client, urls[0]),
+                    "queries",
+                    "<=",
+                    8,
+                    0,
+                )
+            )
+        figures.append(
+            Figure(f"{name}_p95_ratio_big_small", p95s["big"] / p95s["small"], "x", "<=", 1.5, 2)
+        )
+
     # Page 50 of the big user, reached by following the cursor from page 1.
     client = clients["big"]
     url = "/"
@@ -230,8 +258,8 @@ def main() -> int:
     from django.contrib.staticfiles import finders
 
     for static in ("css/app.css", "js/gallery.js", "favicon.svg"):
-        found = finders.find(static)
-        weight += os.path.getsize(str(found)) if found else 0
+        path = finders.find(static)
+        weight += os.path.getsize(str(path)) if path else 0
     import django_htmx
 
     htmx = Path(django_htmx.__file__).parent / "static" / "django_htmx"

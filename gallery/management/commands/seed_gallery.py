@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
+from accounts.models import Membership, Team
 from gallery import storage
 from gallery.images import make_thumbnail
 from gallery.models import GeneratedImage, Generation, SearchTerm
@@ -198,13 +199,50 @@ class Command(BaseCommand):
         total, big, small = options["total"], options["big"], options["small"]
         if GeneratedImage.objects.count() >= total and User.objects.filter(username="big").exists():
             self.stdout.write("Gallery seed data is already there.")
+        else:
+            self.seed_images(total, big, small, options["per_other_user"])
+        self.seed_library(shared=2 * big, small=small)
+
+    def seed_library(self, *, shared: int, small: int) -> None:
+        """A team with `shared` images in its library (big's and others'), and one with 100."""
+        if Team.objects.filter(slug="big-team").exists():
+            self.stdout.write("Library seed data is already there.")
             return
+        big_team = Team.objects.create(name="Big team", slug="big-team")
+        small_team = Team.objects.create(name="Small team", slug="small-team")
+        members = list(User.objects.filter(username__startswith="seed").order_by("username")[:100])
+        big_user, small_user = User.objects.get(username="big"), User.objects.get(username="small")
+        Membership.objects.bulk_create(
+            [Membership(team=big_team, user=user) for user in [big_user, *members]]
+            + [Membership(team=small_team, user=small_user)]
+        )
+        owners = [big_user.pk, *(user.pk for user in members)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {GeneratedImage._meta.db_table}
+                SET shared_team_id = %s, shared_at = created_at
+                WHERE id IN (
+                    SELECT id FROM {GeneratedImage._meta.db_table}
+                    WHERE user_id = ANY(%s) ORDER BY user_id = %s DESC, id LIMIT %s)
+                """,
+                [big_team.pk, owners, big_user.pk, shared],
+            )
+            cursor.execute(
+                f"UPDATE {GeneratedImage._meta.db_table} SET shared_team_id = %s, "
+                "shared_at = created_at WHERE user_id = %s",
+                [small_team.pk, small_user.pk],
+            )
+            cursor.execute(f"ANALYZE {GeneratedImage._meta.db_table}")
+        self.stdout.write(f"Shared {shared} images with {big_team} and {small} with {small_team}.")
+
+    def seed_images(self, total: int, big: int, small: int, per_other_user: int) -> None:
         started = time.monotonic()
         rng = random.Random(20261125)
         vocabulary = COMMON + MEDIUM + STYLE_WORDS
         rare = rare_words(3000, rng)
         files = self.make_files(rng)
-        users = self.make_users(total, big, small, options["per_other_user"])
+        users = self.make_users(total, big, small, per_other_user)
         self.stdout.write(f"Seeding {total} images for {len(users)} users…")
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(0.42)")

@@ -280,6 +280,9 @@ def _ordered_rows(
         starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))
         images = _after_cursor(images, cursor, sort).order_by(*ordering)
         images = images.annotate(is_favorite=Exists(starred))
+        if query is not None:
+            # Computed for the rows shown only: PostgreSQL evaluates them after the LIMIT.
+            images = images.annotate(**_headlines(query))
         return list(images.select_related("generation", "user")[:limit])
 
     narrowing = bool(
@@ -333,7 +336,10 @@ def _relevance_rows(
                 return images.filter(prompt_vector=query)
             return images.exclude(prompt_vector=query)
 
-        found = _ordered_rows(scope, newest, within, viewer_id, size - len(rows), narrow=narrow)
+        # The second tier is reached on the first tier's last page only: one plain query.
+        found = _ordered_rows(
+            scope, newest, within, viewer_id, size - len(rows), narrow=narrow, walk_first=tier == 1
+        )
         for row in found:
             row.tier = tier  # type: ignore[attr-defined]
         rows += found
@@ -342,27 +348,15 @@ def _relevance_rows(
     return rows
 
 
-def _with_headlines(rows: list[GeneratedImage], text: str) -> None:
-    """Matched words marked in prompt and revised prompt; the template escapes the rest."""
-    if not rows or not text:
-        return
-    query = _search_query(text)
+def _headlines(query: SearchQuery) -> dict[str, SearchHeadline]:
+    """Prompt and revised prompt with the matched words marked; the template escapes the rest."""
     options: dict[str, Any] = {"start_sel": MARK_START, "stop_sel": MARK_END, "highlight_all": True}
-    marked = {
-        row["pk"]: row
-        for row in GeneratedImage.objects.filter(pk__in=[image.pk for image in rows])
-        .annotate(
-            prompt_marked=SearchHeadline(
-                "generation__prompt", query, config=SEARCH_CONFIG, **options
-            ),
-            revised_marked=SearchHeadline("revised_prompt", query, config=SEARCH_CONFIG, **options),
-        )
-        .values("pk", "prompt_marked", "revised_marked")
+    return {
+        "prompt_marked": SearchHeadline(
+            "generation__prompt", query, config=SEARCH_CONFIG, **options
+        ),
+        "revised_marked": SearchHeadline("revised_prompt", query, config=SEARCH_CONFIG, **options),
     }
-    for image in rows:
-        found: dict[str, Any] = dict(marked.get(image.pk, {}))
-        image.prompt_marked = found.get("prompt_marked", "")  # type: ignore[attr-defined]
-        image.revised_marked = found.get("revised_marked", "")  # type: ignore[attr-defined]
 
 
 def corrected_query(user_id: int, text: str) -> str:
@@ -407,7 +401,6 @@ def gallery_page(
             rows = _page_rows(scope, filters, None, viewer_id, size)
     has_next = len(rows) > size
     rows = rows[:size]
-    _with_headlines(rows, filters.q)
     favorite_ids = {row.pk for row in rows if getattr(row, "is_favorite", False)}
     return GalleryPage(
         images=rows,

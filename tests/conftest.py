@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue as queues
+import signal
 import subprocess
 import sys
 import threading
@@ -94,6 +96,8 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Its own process group, so the embedded beat (a child) goes down with it.
+            start_new_session=True,
         )
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -114,18 +118,25 @@ class WorkerProcess:
             self.log.append(line)
             self.lines.put(line)
 
+    def _signal_group(self, signum: int) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+        elif self.process:
+            self._signal_group(signal.SIGKILL)
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
+        """kill -9: the worker and any child of it, with no chance to clean up."""
+        if self.process:
+            self._signal_group(signal.SIGKILL)
             self.process.wait()
 
 

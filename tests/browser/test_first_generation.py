@@ -24,7 +24,7 @@ def test_generate_two_images_find_them_and_keep_them_private(
 
     page.get_by_label("Prompt", exact=True).fill("a lighthouse above a stormy harbour")
     page.get_by_label("Images", exact=True).fill("2")
-    page.get_by_label("Size", exact=True).select_option("512x512")
+    page.locator("form.generate").get_by_label("Size", exact=True).select_option("512x512")
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_text("is queued")).to_be_visible()
 

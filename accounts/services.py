@@ -47,10 +47,14 @@ def team_member_remove(*, membership: Membership) -> None:
 
 
 def _keep_an_admin(membership: Membership, *, leaving: bool) -> None:
-    if not (leaving and membership.is_admin):
+    if not leaving:
         return
-    admins = Membership.objects.select_for_update().filter(
-        team_id=membership.team_id, role=Membership.Role.ADMIN
+    # Evaluated, so the rows are locked (a count() would drop FOR UPDATE): two admins demoting
+    # each other at once are then counted one after the other.
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(team_id=membership.team_id, role=Membership.Role.ADMIN)
+        .values_list("pk", flat=True)
     )
-    if admins.exclude(pk=membership.pk).count() == 0:
+    if admins == [membership.pk]:
         raise MembershipError("A team keeps at least one team admin; make someone else one first.")

@@ -55,9 +55,14 @@ def team_month_breakdown(team: Team) -> dict[str, list[Any]]:
     }
 
 
-BAR = (
-    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"><title>{}: {} images</title></rect>'
-)
+BAR = '<rect x="{}" y="{}" width="{}" height="{}"><title>{}: {} images</title></rect>'
+
+
+def _number(value: float) -> str:
+    # format_html escapes its arguments into strings first, so numbers are formatted here.
+    return f"{value:.1f}"
+
+
 CHART = (
     '<svg class="chart" viewBox="0 0 {w} {h}" role="img" '
     'aria-label="Images per day, last {n} days; most in a day: {top}">'
@@ -75,8 +80,9 @@ def bar_chart(days: list[DayUsage], *, width: int = 600, height: int = 160) -> S
         "",
         BAR,
         (
-            (index * slot + 1, height - 20 - day.images * scale, max(slot - 2, 1),
-             day.images * scale, day.day.isoformat(), day.images)
+            (_number(index * slot + 1), _number(height - 20 - day.images * scale),
+             _number(max(slot - 2, 1)), _number(day.images * scale), day.day.isoformat(),
+             day.images)
             for index, day in enumerate(days)
         ),
     )  # fmt: skip

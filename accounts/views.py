@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from gallery import quotas
@@ -98,6 +99,9 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Removed {target.user.username} from {membership.team.name}.")
+        if target.user_id == request.user.pk:
+            # The team's page is a 404 for someone who just left it.
+            return redirect("gallery:index")
     return redirect("accounts:team", slug=slug)
 
 
@@ -110,7 +114,12 @@ def my_usage(request: HttpRequest) -> HttpResponse:
     if team is not None:
         allowances.append(quotas.team_allowance(team.pk, team.name, team.image_limit))
     days = usage.daily_usage(Generation.objects.filter(user_id=user_id))
-    context = {"allowances": allowances, "chart": usage.bar_chart(days), "days": days}
+    context = {
+        "allowances": allowances,
+        "chart": usage.bar_chart(days),
+        "days": days,
+        "time_zone": timezone.get_current_timezone_name(),
+    }
     return render(request, "accounts/usage.html", context)
 
 

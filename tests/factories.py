@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import User
+from django.utils.text import slugify
 
+from accounts.models import Membership, Team
 from gallery.models import Favorite, GeneratedImage, Generation, SavedSearch
 
 PASSWORD = "correct horse battery staple"
@@ -77,3 +79,21 @@ class SavedSearchFactory(factory.django.DjangoModelFactory[SavedSearch]):
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"search {n}")
     query_string = "q=lighthouse"
+
+
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
+    class Meta:
+        model = Team
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.LazyAttribute(lambda team: slugify(team.name))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.MEMBER

@@ -27,6 +27,14 @@ def generate(request: HttpRequest) -> HttpResponse:
     source = (
         selectors.visible_images(request.user).filter(pk=source_id).first() if source_id else None
     )
+    if source_id and source is None:
+        # Unshared, trashed or never visible: say so; the form shown again goes without it.
+        data = request.POST.copy()
+        data["remixed_from"] = ""
+        form = GenerationForm(data)
+        form.is_valid()
+        form.add_error(None, "The image to remix is not available to you; nothing was submitted.")
+        return render_gallery(request, form, status=400)
     try:
         generation = services.generation_submit(
             user=current_user(request),

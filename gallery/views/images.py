@@ -70,9 +70,11 @@ def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    # The trash page shows its images' thumbnails too.
-    trashed = request.GET.get("trashed") == "1"
-    image = selectors.get_image_for_user(request.user, pk, trashed=trashed)
+    # The trash page shows its own images' thumbnails too; the library shows teammates' ones.
+    if request.GET.get("trashed") == "1":
+        image = selectors.get_image_for_user(request.user, pk, trashed=True)
+    else:
+        image = selectors.get_visible_image(request.user, pk)
     filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
     return file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)
 

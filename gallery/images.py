@@ -67,5 +67,5 @@ def make_thumbnail(content: bytes) -> Thumbnail:
         picture = image.convert("RGB")
     picture.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    picture.save(out, format="WEBP", quality=80, method=4)
+    picture.save(out, format="WEBP", quality=80, method=2)
     return Thumbnail(out.getvalue(), picture.width, picture.height)

@@ -262,9 +262,15 @@ def generation_call_api(*, claim: Claim, client: MKA1Client | None = None) -> bo
     # No database connection is held across the slow call; each lease extension is a short one.
     connection.close()
 
+    steps = 0
+
     def before_attempt(seconds: float) -> None:
-        claim.extend(seconds)
-        connection.close()
+        nonlocal steps
+        steps += 1
+        # The claim's own lease already covers the first attempt.
+        if steps > 1:
+            claim.extend(seconds)
+            connection.close()
 
     try:
         result = client.generate(_image_request(generation), before_attempt=before_attempt)

@@ -81,13 +81,24 @@ TEMPLATES = [
     },
 ]
 
+DB_POOL = env_bool("DB_POOL", True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://mka1:mka1@127.0.0.1:5432/mka1"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 60),
+        # With the pool, this makes the pool check a connection before lending it, so one the
+        # server ended (a restart, pg_terminate_backend) is replaced unseen.
         conn_health_checks=True,
     )
 }
+if DB_POOL:
+    # One pool per process: closing a connection (as the worker does before every slow call)
+    # hands it back instead of ending it, so no backend is forked per generation.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        "timeout": env_float("DB_POOL_TIMEOUT", 30.0),
+    }
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two test runs share a server without dropping each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

@@ -23,6 +23,8 @@ from mka1_standin.server import StandinConfig, StandinServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Test workers' database connections carry this name, so a test can count them.
+WORKER_APPLICATION = "mka1-test-worker"
 TEST_QUEUE = f"mka1-test-{uuid.uuid4().hex[:8]}"
 
 
@@ -144,7 +146,7 @@ def worker_env(standin: StandinServer, media_root: Path, **extra: str) -> dict[s
     db = connection.settings_dict
     database_url = (
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
+        f"{db['PORT'] or 5432}/{db['NAME']}?application_name={WORKER_APPLICATION}"
     )
     env = {
         **os.environ,

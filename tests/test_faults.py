@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +31,7 @@ FAULT_ENV = {"MKA1_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES), "MKA1_MAX_ATTEMPTS": 
 def fault_worker(
     django_db_setup, django_db_blocker, standin: StandinServer, media_root: Path
 ) -> Iterator[WorkerProcess]:
-    queue = "mka1-test-faults"
+    queue = f"mka1-test-faults-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         env = worker_env(standin, media_root, CELERY_QUEUE=queue, **FAULT_ENV)
     worker = WorkerProcess(env, concurrency=8, queue=queue)

@@ -338,7 +338,8 @@ def test_database_connections_terminated_under_load(start_worker, standin_config
         while time.monotonic() < until:
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND application_name = %s",
+                [WORKER_APPLICATION],
             )
             terminated += cursor.fetchone()[0]
             time.sleep(0.2)

@@ -22,3 +22,9 @@ lint: setup
 format:
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+bench-pipeline: setup
+	$(PY) bench/pipeline.py
+
+bench-gallery: setup
+	$(PY) bench/gallery.py

@@ -34,7 +34,8 @@ def shared_client(name: str) -> httpx.Client:
     with _clients_lock:
         client = _clients.get(name)
         if client is None:
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=50)
+            # Keep a connection per worker thread alive: a wave of answers reopens none.
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             client = _clients[name] = httpx.Client(limits=limits, follow_redirects=False)
         return client
 

@@ -73,7 +73,8 @@ _STATUS_MESSAGES = {
 def parse_latency(value: Any) -> tuple[float, float]:
     """Latency from a number, "1.5", "0.5,2" or [0.5, 2] as (min, max) seconds."""
     if isinstance(value, str):
-        value = [float(part) for part in value.split(",")]
+        parts = [float(part) for part in value.split(",")]
+        value = parts[0] if len(parts) == 1 else parts
     if isinstance(value, int | float):
         return float(value), float(value)
     low, high = (float(part) for part in value)

@@ -25,7 +25,7 @@ from mka1 import errors as mka1_errors
 from mka1.utils import BackoffStrategy, RetryConfig
 from PIL import Image
 
-from mka1_standin.server import StandinConfig, StandinServer
+from mka1_standin.server import StandinConfig, StandinServer, parse_latency
 
 pytestmark = pytest.mark.api
 
@@ -557,3 +557,10 @@ def test_mka1_sdk_errors(standin: StandinServer) -> None:
         wrong.llm.images.create(prompt="a paper boat")
     assert caught.value.status_code == 401
     assert "Incorrect API key" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("2", (2.0, 2.0)), ("0.5,2", (0.5, 2.0)), (1.5, (1.5, 1.5))]
+)
+def test_latency_is_a_number_or_a_range(given: object, expected: tuple[float, float]) -> None:
+    assert parse_latency(given) == expected

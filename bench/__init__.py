@@ -1,0 +1,1 @@
+"""Benchmarks: real processes, real figures, printed as `figure:` lines against targets."""

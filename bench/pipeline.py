@@ -1,0 +1,498 @@
+"""Pipeline benchmark: what the portal adds to the MKA1 API's own time, and how well a worker
+keeps 100 slow calls in flight.
+
+    make bench-pipeline          (runs .venv/bin/python bench/pipeline.py)
+
+Real processes throughout: a Celery worker started as tests/conftest.py starts one, the
+stand-in MKA1 server in a process of its own (it draws every image afresh), Redis and a
+PostgreSQL database of the bench's own (`mka1_bench`, created and migrated when missing).
+Every generation asks for n=1 at 256x256 and goes through `gallery.services.generation_submit`,
+so the measured path is the real one: commit, on_commit, Celery, worker, API, image storage.
+
+Overhead: one generation at a time with the stand-in answering at once; for each, finished_at -
+created_at minus the time the stand-in's handler spent on the generation request.
+Efficiency: 1,000 generations at 2 s of stand-in latency on a worker of 100 threads, against the
+ideal 1000 / 100 x 2 s = 20 s; meanwhile the worker's memory and the database connections are
+sampled every 50 ms.
+
+Prints one `figure: NAME VALUE UNIT target OP LIMIT ok|MISS` line per figure; exits 1 on a MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:  # run as a script: `bench` is not an installed package
+    sys.path.insert(0, str(PROJECT_DIR))
+
+from bench.common import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    DRIVER_APPLICATION,
+    CpuMeter,
+    Database,
+    Figure,
+    Sampler,
+    StandinProcess,
+    WorkerProcess,
+    machine_busy_share,
+    parent_pid,
+    percentile,
+    pids_named,
+    process_tree_kb,
+    worker_env,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from gallery.models import Generation
+    from gallery.services import GenerationParams
+
+BENCH_DATABASE = "mka1_bench"
+QUEUE = "mka1-bench-pipeline"
+GENERATIONS_PATH = "/api/v1/llm/images/generations"
+SIZE = "256x256"
+CONCURRENCY = 100
+
+WARMUP_RUNS = 10  # per format, before the measured ones: a worker in service is warm
+OVERHEAD_RUNS = 200  # per format
+OVERHEAD_MEDIAN_LIMIT_MS = 25.0
+OVERHEAD_P95_LIMIT_MS = 50.0
+
+EFFICIENCY_RUNS = 1000
+EFFICIENCY_LATENCY = 2.0
+EFFICIENCY_LIMIT = 1.1
+RSS_LIMIT_MB = 400.0
+CONNECTIONS_LIMIT = 30
+EFFICIENCY_TIMEOUT = 180.0
+
+
+def setup_django(database: Database, media_root: Path) -> None:
+    """Point this process at the bench database and queue, start Django, migrate."""
+    os.environ["DATABASE_URL"] = database.url(application_name=DRIVER_APPLICATION)
+    os.environ["CELERY_QUEUE"] = QUEUE
+    os.environ["MEDIA_ROOT"] = str(media_root)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "mka1web.settings"
+    # One user submits every generation of the run: no daily quota may refuse the bench.
+    os.environ["QUOTA_USER_DAILY_IMAGES"] = str(10**9)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def postmaster_pid() -> int:
+    """The PostgreSQL server's main process: the parent of this connection's backend."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    return parent_pid(backend)
+
+
+def purge_queue() -> None:
+    """Drop messages a crashed earlier run may have left on the bench's queue."""
+    from mka1web.celery import app
+
+    with app.connection_for_write() as connection:
+        cast(Any, connection.default_channel).queue_purge(QUEUE)
+
+
+def delete_generations() -> None:
+    from gallery.models import Generation
+
+    Generation.objects.all().delete()
+
+
+def bench_user() -> User:
+    from django.contrib.auth.models import User
+
+    user, created = User.objects.get_or_create(username="pipeline-bench")
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def generation_params(prompt: str, response_format: str) -> GenerationParams:
+    from django.conf import settings
+
+    from gallery.services import GenerationParams
+
+    return GenerationParams(
+        prompt=prompt,
+        model=settings.MKA1_MODELS[0],
+        n=1,
+        size=SIZE,
+        quality="standard",
+        style="vivid",
+        response_format=response_format,
+    )
+
+
+def submit(user: User, prompt: str, response_format: str) -> Generation:
+    """One generation through the service, as the form submits it."""
+    from gallery.services import generation_submit
+
+    return generation_submit(user=user, params=generation_params(prompt, response_format))
+
+
+def submit_many(user: User, prompts: list[str], response_format: str) -> None:
+    """The first generation through the service; the others as copies of the row it stored,
+    in one INSERT, each then enqueued as the service enqueues (one by one through the service
+    takes seconds on a loaded machine, longer than the window it would be measured in)."""
+    from gallery.models import Generation
+    from gallery.tasks import enqueue_generation
+
+    first = submit(user, prompts[0], response_format)  # as stored, before a worker touches it
+    stored = {
+        field.attname: getattr(first, field.attname)
+        for field in Generation._meta.concrete_fields
+        if not field.primary_key
+    }
+    rows = Generation.objects.bulk_create(
+        Generation(**{**stored, "prompt": prompt, "idempotency_key": uuid.uuid4()})
+        for prompt in prompts[1:]
+    )
+    for row in rows:
+        enqueue_generation(row.pk)
+
+
+def wait_finished(generation_id: int, timeout: float = 30.0) -> Generation:
+    from gallery.models import Generation
+
+    deadline = time.monotonic() + timeout
+    rows = Generation.objects.filter(pk=generation_id, status__in=Generation.PENDING)
+    while rows.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Generation {generation_id} did not finish in {timeout:.0f} s")
+        time.sleep(0.005)
+    return Generation.objects.get(pk=generation_id)
+
+
+def wait_all_finished(timeout: float) -> None:
+    from gallery.models import Generation
+
+    deadline = time.monotonic() + timeout
+    while Generation.objects.filter(status__in=Generation.PENDING).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Generations still pending after {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def check_succeeded(generations: list[Generation]) -> None:
+    from gallery.models import Generation
+
+    failed = [g for g in generations if g.status != Generation.Status.SUCCEEDED]
+    if failed:
+        first = failed[0]
+        raise RuntimeError(
+            f"{len(failed)} of {len(generations)} generations did not succeed; first: "
+            f"{first.pk} {first.status} {first.error_kind}: {first.error_message}"
+        )
+
+
+def handler_times(standin: StandinProcess) -> dict[str, float]:
+    """The stand-in's own time per generation request, keyed by prompt."""
+    return {
+        entry["body"]["prompt"]: float(entry["handler_ms"])
+        for entry in standin.requests()
+        if entry["path"] == GENERATIONS_PATH and entry["status"] == 200 and "handler_ms" in entry
+    }
+
+
+# -- overhead -------------------------------------------------------------------------------
+
+
+def measure_overhead(user: User, standin: StandinProcess, response_format: str) -> list[float]:
+    """Milliseconds the portal adds to each of OVERHEAD_RUNS sequential generations."""
+    run = uuid.uuid4().hex[:8]
+    for index in range(WARMUP_RUNS):
+        wait_finished(submit(user, f"warm-up {run} {index}: a lighthouse", response_format).pk)
+    standin.clear_requests()
+    generations = []
+    for index in range(OVERHEAD_RUNS):
+        prompt = f"overhead {run} {index}: a lighthouse at dusk"
+        generations.append(wait_finished(submit(user, prompt, response_format).pk))
+    check_succeeded(generations)
+    handled = handler_times(standin)
+    overheads = []
+    for generation in generations:
+        assert generation.finished_at is not None
+        total_ms = (generation.finished_at - generation.created_at).total_seconds() * 1000
+        overheads.append(total_ms - handled[generation.prompt])
+    print_stages(response_format, generations, handled)
+    return overheads
+
+
+def print_stages(label: str, generations: list[Generation], handled: dict[str, float]) -> None:
+    """Where the time goes: median milliseconds of each stage the Generation row records."""
+
+    def median_ms(stage: Callable[[Generation], timedelta]) -> float:
+        return statistics.median(stage(g).total_seconds() * 1000 for g in generations)
+
+    assert all(g.started_at and g.responded_at and g.finished_at for g in generations)
+    queued = median_ms(lambda g: g.started_at - g.created_at)  # type: ignore[operator]
+    called = median_ms(lambda g: g.responded_at - g.started_at)  # type: ignore[operator]
+    stored = median_ms(lambda g: g.finished_at - g.responded_at)  # type: ignore[operator]
+    total = median_ms(lambda g: g.finished_at - g.created_at)  # type: ignore[operator]
+    standin = statistics.median(handled[g.prompt] for g in generations)
+    print(
+        f"  {label}: medians in ms: submit->claimed {queued:.1f}, claimed->answer recorded "
+        f"{called:.1f} (stand-in handler {standin:.1f}), answer->finished {stored:.1f}; "
+        f"total {total:.1f}"
+    )
+
+
+# -- efficiency -----------------------------------------------------------------------------
+
+
+@dataclass
+class EfficiencyResult:
+    actual_s: float
+    ideal_s: float
+    submit_s: float
+    peak_rss_mb: float
+    peak_connections: int
+    standin_peak_in_flight: int
+    seconds_to_full: float
+    median_task_s: float
+    # The worker's slots (threads x window) in seconds: waiting on the stand-in, busy with the
+    # pipeline's own work inside a task (claim to finish), and not in a claimed task at all.
+    slot_api_s: float
+    slot_own_s: float
+    slot_idle_s: float
+    cpu: str
+
+
+def peak_in_flight(entries: list[dict[str, Any]], since: float) -> tuple[int, float]:
+    """The most generation requests the stand-in held at once, and how long after `since` it
+    first held that many."""
+    events: list[tuple[float, int]] = []
+    for entry in entries:
+        events.append((entry["received_at"], 1))
+        events.append((entry["received_at"] + entry["handler_ms"] / 1000, -1))
+    events.sort()
+    current, peak, reached = 0, 0, 0.0
+    for moment, change in events:
+        current += change
+        if current > peak:
+            peak, reached = current, moment - since
+    return peak, reached
+
+
+def cpu_meter(worker: WorkerProcess, standin: StandinProcess) -> CpuMeter:
+    """CPU time of the run's parts; "everything else" is other work on the machine."""
+    watched = {
+        "worker": (worker.pid, True),
+        "stand-in": (standin.process.pid, False),
+        "postgres": (postmaster_pid(), True),
+    }
+    for pid in pids_named("redis-server")[:1]:
+        watched["redis"] = (pid, False)
+    return CpuMeter(watched)
+
+
+def measure_efficiency(
+    user: User, standin: StandinProcess, worker: WorkerProcess, database: Database
+) -> EfficiencyResult:
+    from django.utils import timezone
+
+    from gallery.models import Generation
+
+    run = uuid.uuid4().hex[:8]
+    # Warm the fresh worker's threads and pools, as one in service would be.
+    submit_many(user, [f"warm-up {run} {i}: a kite" for i in range(CONCURRENCY)], "url")
+    wait_all_finished(60)
+    check_succeeded(list(Generation.objects.all()))
+    delete_generations()
+    standin.configure(latency=EFFICIENCY_LATENCY)
+    standin.clear_requests()
+
+    sampler = Sampler(database, worker.pid)
+    meter = cpu_meter(worker, standin)
+    sampler.start()
+    meter.start()
+    started = timezone.now()
+    started_wall = time.time()
+    prompts = [f"efficiency {run} {i}: a harbour in the rain" for i in range(EFFICIENCY_RUNS)]
+    submit_many(user, prompts, "url")
+    submit_s = time.time() - started_wall
+    try:
+        wait_all_finished(EFFICIENCY_TIMEOUT)
+    finally:
+        meter.stop()
+        sampler.stop()
+    peak_rss_kb = max(sampler.peak_rss_kb, process_tree_kb(worker.pid, "VmHWM"))
+    standin.configure(latency=0.0)
+
+    generations = list(Generation.objects.all())
+    check_succeeded(generations)
+    tasks = [(g.started_at, g.finished_at) for g in generations if g.started_at and g.finished_at]
+    actual_s = (max(finished for _, finished in tasks) - started).total_seconds()
+    task_seconds = [(finished - begun).total_seconds() for begun, finished in tasks]
+    calls = [
+        entry
+        for entry in standin.requests()
+        if entry["path"] == GENERATIONS_PATH and "handler_ms" in entry
+    ]
+    api_s = sum(entry["handler_ms"] for entry in calls) / 1000
+    in_flight, reached = peak_in_flight(calls, started_wall)
+    return EfficiencyResult(
+        actual_s=actual_s,
+        ideal_s=EFFICIENCY_RUNS / CONCURRENCY * EFFICIENCY_LATENCY,
+        submit_s=submit_s,
+        peak_rss_mb=peak_rss_kb / 1024,
+        peak_connections=sampler.peak_connections,
+        standin_peak_in_flight=in_flight,
+        seconds_to_full=reached,
+        median_task_s=statistics.median(task_seconds),
+        slot_api_s=api_s,
+        slot_own_s=sum(task_seconds) - api_s,
+        slot_idle_s=CONCURRENCY * actual_s - sum(task_seconds),
+        cpu=meter.summary(),
+    )
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def header(database: Database) -> None:
+    print("MKA1 Studio pipeline benchmark")
+    print(f"command: make bench-pipeline  ({sys.executable} bench/pipeline.py)")
+    print(
+        f"date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; machine: {os.cpu_count()} CPUs, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+    print(f"load: the CPUs were {machine_busy_share():.0%} busy in the 2 s before the run")
+    print(
+        f"setup: n=1, {SIZE}; database {database.name}; queue {QUEUE}; stand-in in its own "
+        "process, drawing every image afresh"
+    )
+
+
+def start_worker(database: Database, standin: StandinProcess, workdir: Path) -> WorkerProcess:
+    media_root = workdir / "media"
+    env = worker_env(database=database, queue=QUEUE, standin=standin, media_root=media_root)
+    worker = WorkerProcess(env, QUEUE, workdir / f"worker-{uuid.uuid4().hex[:6]}.log", CONCURRENCY)
+    worker.start()
+    print(f"  worker: python {' '.join(worker.command[1:])}")
+    return worker
+
+
+def run_overhead(database: Database, standin: StandinProcess, workdir: Path) -> list[Figure]:
+    print(
+        f"overhead: {OVERHEAD_RUNS} sequential generations per format after {WARMUP_RUNS} "
+        "warm-up ones, stand-in latency 0"
+    )
+    figures = []
+    worker = start_worker(database, standin, workdir)
+    try:
+        meter = cpu_meter(worker, standin)
+        meter.start()
+        for response_format, short in (("url", "url"), ("b64_json", "b64")):
+            overheads = measure_overhead(bench_user(), standin, response_format)
+            median, p95 = statistics.median(overheads), percentile(overheads, 0.95)
+            figures += [
+                Figure(f"overhead_{short}_median", median, "ms", "<=", OVERHEAD_MEDIAN_LIMIT_MS),
+                Figure(f"overhead_{short}_p95", p95, "ms", "<=", OVERHEAD_P95_LIMIT_MS),
+            ]
+        meter.stop()
+        print(f"  CPU time spent meanwhile: {meter.summary()}")
+    finally:
+        worker.stop()
+        delete_generations()
+    return figures
+
+
+def run_efficiency(database: Database, standin: StandinProcess, workdir: Path) -> list[Figure]:
+    print(
+        f"efficiency: {EFFICIENCY_RUNS} generations, stand-in latency {EFFICIENCY_LATENCY:g} s, "
+        f"worker concurrency {CONCURRENCY} (a fresh worker, warmed with {CONCURRENCY} "
+        "generations)"
+    )
+    worker = start_worker(database, standin, workdir)
+    try:
+        result = measure_efficiency(bench_user(), standin, worker, database)
+    finally:
+        worker.stop()
+        delete_generations()
+    print(
+        f"  actual {result.actual_s:.2f} s (first submit to last finished_at), ideal "
+        f"{result.ideal_s:.0f} s; storing and enqueueing the {EFFICIENCY_RUNS} took "
+        f"{result.submit_s:.2f} s"
+    )
+    print(
+        f"  stand-in held at most {result.standin_peak_in_flight} generation requests at "
+        f"once, first {result.seconds_to_full:.2f} s after the first submit"
+    )
+    slots = CONCURRENCY * result.actual_s
+    print(
+        f"  a task (claim to finish) took {result.median_task_s:.2f} s in the median; of the "
+        f"{CONCURRENCY} slots x {result.actual_s:.1f} s: {result.slot_api_s / slots:.0%} waiting "
+        f"on the stand-in, {result.slot_own_s / slots:.0%} the pipeline's own work in a task, "
+        f"{result.slot_idle_s / slots:.0%} outside any task (dispatch, ramp-up, tail)"
+    )
+    print(f"  CPU time spent during the run: {result.cpu}")
+    return [
+        Figure("efficiency", result.actual_s / result.ideal_s, "x", "<=", EFFICIENCY_LIMIT, 2),
+        Figure("worker_peak_rss", result.peak_rss_mb, "MB", "<=", RSS_LIMIT_MB),
+        Figure("db_connections_peak", result.peak_connections, "conns", "<=", CONNECTIONS_LIMIT, 0),
+    ]
+
+
+def main() -> int:
+    # A terminated bench still stops its worker and stand-in (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser(description="The pipeline benchmark (docs/benchmarks.md).")
+    parser.add_argument("--only", choices=["overhead", "efficiency"], help="run one part only")
+    only = parser.parse_args().only
+    database = Database.beside(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), BENCH_DATABASE)
+    header(database)
+    if database.create_if_missing():
+        print(f"created database {database.name}")
+    workdir = Path(tempfile.mkdtemp(prefix="mka1-bench-"))
+    (workdir / "media").mkdir()
+    setup_django(database, workdir / "media")
+    purge_queue()
+    delete_generations()
+
+    figures: list[Figure] = []
+    standin = StandinProcess(latency=0.0)
+    try:
+        if only != "efficiency":
+            figures += run_overhead(database, standin, workdir)
+        if only != "overhead":
+            figures += run_efficiency(database, standin, workdir)
+    except BaseException:
+        print(f"The benchmark stopped; the workers' logs are in {workdir}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        standin.stop()
+
+    for figure in figures:
+        print(figure.line())
+    return 0 if all(figure.ok for figure in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

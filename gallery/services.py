@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -222,16 +222,8 @@ def clean_text(text: str | None, *, limit: int = REVISED_PROMPT_LIMIT) -> str:
 
 
 def _image_request(generation: Generation) -> ImageRequest:
-    return ImageRequest(
-        prompt=generation.prompt,
-        model=generation.model,
-        n=generation.n,
-        size=generation.size,
-        quality=generation.quality,
-        style=generation.style,
-        response_format=generation.response_format,
-        user_id=str(generation.user_id),
-    )
+    params = asdict(GenerationParams.of(generation))
+    return ImageRequest(**params, user_id=str(generation.user_id))
 
 
 def _answer_entry(generation: Generation, index: int, item: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue as queues
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -75,6 +76,7 @@ class WorkerProcess:
         self.env = env
         self.concurrency = concurrency
         self.queue = queue
+        self.name = f"test-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         self.lines: queues.Queue[str] = queues.Queue()
         self.log: list[str] = []
         self.process: subprocess.Popen[str] | None = None
@@ -87,7 +89,7 @@ class WorkerProcess:
         command = [
             sys.executable, "-m", "celery", "-A", "mka1web", "worker",
             "-P", "threads", "-c", str(self.concurrency), "-Q", self.queue,
-            "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "-l", "info",
+            "-n", self.name, "-l", "info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             *self.extra_args,
         ]  # fmt: skip
@@ -185,6 +187,29 @@ def celery_worker(
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that used the shared worker ends only once the worker is idle: the table flush
+    after a transactional test would otherwise deadlock with a task still writing."""
+    yield
+    if "celery_worker" not in request.fixturenames:
+        return
+    from mka1web.celery import app
+
+    worker: WorkerProcess = request.getfixturevalue("celery_worker")
+    inspect = app.control.inspect(destination=[worker.name], timeout=1.0)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        busy = [
+            task
+            for reply in (inspect.active(), inspect.reserved(), inspect.scheduled())
+            for task in (reply or {}).get(worker.name, [])
+        ]
+        if not busy:
+            return
+        time.sleep(0.2)
 
 
 @pytest.fixture

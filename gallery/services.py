@@ -103,13 +103,7 @@ def generation_submit(
                 idempotency_key=key,
                 charged=params.n,
                 lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
-                prompt=params.prompt,
-                model=params.model,
-                n=params.n,
-                size=params.size,
-                quality=params.quality,
-                style=params.style,
-                response_format=params.response_format,
+                **asdict(params),
             )
             _enqueue(generation.pk)
     except IntegrityError:

@@ -18,12 +18,6 @@ def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
     return list(memberships.order_by("team__name"))
 
 
-def team_ids_of(user: AbstractBaseUser | AnonymousUser) -> list[int]:
-    if user.pk is None:
-        return []
-    return list(Membership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
-
-
 def current_membership(request: HttpRequest) -> Membership | None:
     """The membership of the team chosen in the header, else the first one; cached per request."""
     if hasattr(request, "_current_membership"):

@@ -2,17 +2,13 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 SEARCH_CONFIG = "english"
 
@@ -131,18 +127,6 @@ class Generation(models.Model):
         return int((self.finished_at - self.created_at).total_seconds() * 1000)
 
 
-class GeneratedImageQuerySet(models.QuerySet["GeneratedImage"]):
-    def owned_by(self, user: AbstractBaseUser | AnonymousUser) -> GeneratedImageQuerySet:
-        return self.filter(user_id=user.pk or 0)
-
-    def search(self, text: str) -> GeneratedImageQuerySet:
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return self.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-
-    def newest_first(self) -> GeneratedImageQuerySet:
-        return self.order_by("-created_at", "-id")
-
-
 class GeneratedImage(models.Model):
     """One stored image of a generation; the bytes live in storage, never at the upstream URL."""
 
@@ -174,8 +158,6 @@ class GeneratedImage(models.Model):
         "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     shared_at = models.DateTimeField(null=True, blank=True)
-
-    objects = GeneratedImageQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -522,9 +522,5 @@ def export_image_ids(export: Export) -> list[int]:
     return list(images.order_by("-created_at", "-pk").values_list("pk", flat=True))
 
 
-def exports_for(user: Viewer) -> QuerySet[Export]:
-    return Export.objects.filter(user_id=_user_id(user)).order_by("-created_at")[:20]
-
-
 def get_export_for_user(user: Viewer, pk: int) -> Export:
     return get_object_or_404(Export, pk=pk, user_id=_user_id(user))

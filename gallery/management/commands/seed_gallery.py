@@ -194,13 +194,16 @@ class Command(BaseCommand):
         parser.add_argument("--big", type=int, default=100_000)
         parser.add_argument("--small", type=int, default=100)
         parser.add_argument("--per-other-user", type=int, default=1000)
+        parser.add_argument("--thumbnails", type=int, default=THUMBNAILS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         total, big, small = options["total"], options["big"], options["small"]
         if GeneratedImage.objects.count() >= total and User.objects.filter(username="big").exists():
             self.stdout.write("Gallery seed data is already there.")
         else:
-            self.seed_images(total, big, small, options["per_other_user"])
+            self.seed_images(
+                total, big, small, options["per_other_user"], options["thumbnails"]
+            )
         self.seed_library(shared=2 * big, small=small)
 
     def seed_library(self, *, shared: int, small: int) -> None:
@@ -236,12 +239,14 @@ class Command(BaseCommand):
             cursor.execute(f"ANALYZE {GeneratedImage._meta.db_table}")
         self.stdout.write(f"Shared {shared} images with {big_team} and {small} with {small_team}.")
 
-    def seed_images(self, total: int, big: int, small: int, per_other_user: int) -> None:
+    def seed_images(
+        self, total: int, big: int, small: int, per_other_user: int, thumbnails: int
+    ) -> None:
         started = time.monotonic()
         rng = random.Random(20261125)
         vocabulary = COMMON + MEDIUM + STYLE_WORDS
         rare = rare_words(3000, rng)
-        files = self.make_files(rng)
+        files = self.make_files(rng, thumbnails)
         users = self.make_users(total, big, small, per_other_user)
         self.stdout.write(f"Seeding {total} images for {len(users)} users…")
         with connection.cursor() as cursor:
@@ -275,10 +280,10 @@ class Command(BaseCommand):
             cursor.execute(f"ANALYZE {SearchTerm._meta.db_table}")
         self.stdout.write(f"Seeded in {time.monotonic() - started:.0f} s.")
 
-    def make_files(self, rng: random.Random) -> list[tuple[str, str, int, int]]:
+    def make_files(self, rng: random.Random, count: int) -> list[tuple[str, str, int, int]]:
         """A few hundred real originals and thumbnails, shared by the seeded rows."""
         files = []
-        for number in range(THUMBNAILS):
+        for number in range(count):
             original_name = f"seed/{number}-original"
             thumb_name = f"seed/{number}-thumb.webp"
             if storage.default_storage.exists(thumb_name):
@@ -358,7 +363,7 @@ class Command(BaseCommand):
                     user_id, prompt, model, n, size, quality, style, response_format,
                     idempotency_key, status, error_kind, error_message, attempts, claims,
                     upstream_status, upstream_request_id, created_at, started_at,
-                    responded_at, finished_at, api_ms
+                    responded_at, finished_at, api_ms, charged
                 )
                 SELECT %(user)s, prompt,
                        (%(models)s::text[])[1 + (number %% 2)], 1,
@@ -367,7 +372,7 @@ class Command(BaseCommand):
                        (%(styles)s::text[])[1 + (number / 5 %% 2)], 'url',
                        gen_random_uuid(), 'succeeded', '', '', 1, 1, 200,
                        'seed-' || number, made, made, made + interval '2 seconds',
-                       made + interval '3 seconds', 2000
+                       made + interval '3 seconds', 2000, 1
                 FROM numbered
                 RETURNING id, prompt, model, size, quality, style, created_at
             )

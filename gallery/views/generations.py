@@ -68,7 +68,9 @@ def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
     """A pending card, polled until it can be replaced by its images or its error."""
     generation = selectors.get_generation_for_user(request.user, pk)
     images = (
-        [] if generation.is_pending else list(generation.images.filter(deleted_at__isnull=True))
+        []
+        if generation.is_pending
+        else list(selectors.with_card_fields(generation.images.filter(deleted_at__isnull=True)))
     )
     context = {"generation": generation, "images": images}
     return render(request, "gallery/_generation_result.html", context)

@@ -201,9 +201,7 @@ class Command(BaseCommand):
         if GeneratedImage.objects.count() >= total and User.objects.filter(username="big").exists():
             self.stdout.write("Gallery seed data is already there.")
         else:
-            self.seed_images(
-                total, big, small, options["per_other_user"], options["thumbnails"]
-            )
+            self.seed_images(total, big, small, options["per_other_user"], options["thumbnails"])
         self.seed_library(shared=2 * big, small=small)
 
     def seed_library(self, *, shared: int, small: int) -> None:
@@ -236,7 +234,7 @@ class Command(BaseCommand):
                 "shared_at = created_at WHERE user_id = %s",
                 [small_team.pk, small_user.pk],
             )
-            cursor.execute(f"ANALYZE {GeneratedImage._meta.db_table}")
+            cursor.execute(f"VACUUM (ANALYZE) {GeneratedImage._meta.db_table}")
         self.stdout.write(f"Shared {shared} images with {big_team} and {small} with {small_team}.")
 
     def seed_images(
@@ -275,9 +273,9 @@ class Command(BaseCommand):
                 ON CONFLICT DO NOTHING
                 """
             )
-            cursor.execute(f"ANALYZE {GeneratedImage._meta.db_table}")
-            cursor.execute(f"ANALYZE {Generation._meta.db_table}")
-            cursor.execute(f"ANALYZE {SearchTerm._meta.db_table}")
+            cursor.execute(f"VACUUM (ANALYZE) {GeneratedImage._meta.db_table}")
+            cursor.execute(f"VACUUM (ANALYZE) {Generation._meta.db_table}")
+            cursor.execute(f"VACUUM (ANALYZE) {SearchTerm._meta.db_table}")
         self.stdout.write(f"Seeded in {time.monotonic() - started:.0f} s.")
 
     def make_files(self, rng: random.Random, count: int) -> list[tuple[str, str, int, int]]:

@@ -22,6 +22,8 @@ class CheckedImage:
     content_type: str
     width: int
     height: int
+    # The decoded pixels, so the thumbnail is made without decoding the bytes again.
+    picture: Image.Image
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,8 @@ def check_image(content: bytes, *, max_pixels: int) -> CheckedImage:
         # verify() checks structure only; a full decode catches truncated pixel data.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(content)) as image:
-                image.load()
+            picture = Image.open(io.BytesIO(content))
+            picture.load()
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -58,13 +60,17 @@ def check_image(content: bytes, *, max_pixels: int) -> CheckedImage:
         raise BadImage("The image service sent data that is not a usable image.") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(f"The image service sent a broken image ({exc}).") from None
-    return CheckedImage(content, ACCEPTED_FORMATS[image_format], width, height)
+    return CheckedImage(content, ACCEPTED_FORMATS[image_format], width, height, picture)
 
 
-def make_thumbnail(content: bytes) -> Thumbnail:
-    with Image.open(io.BytesIO(content)) as image:
-        image.draft("RGB", THUMBNAIL_BOX)
-        picture = image.convert("RGB")
+def make_thumbnail(source: bytes | Image.Image) -> Thumbnail:
+    """A WebP thumbnail of encoded bytes, or of pixels already decoded."""
+    if isinstance(source, Image.Image):
+        picture = source.convert("RGB")
+    else:
+        with Image.open(io.BytesIO(source)) as image:
+            image.draft("RGB", THUMBNAIL_BOX)
+            picture = image.convert("RGB")
     picture.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, format="WEBP", quality=80, method=2)

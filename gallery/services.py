@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchVector
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q, TextField, Value
+from django.db.models import F, TextField, Value
 from django.utils import timezone
 
 from accounts.models import Team
@@ -144,41 +145,102 @@ class Claim:
 
     generation: Generation
     token: uuid.UUID
+    lease_until: datetime
 
     def rows(self) -> Any:
         return Generation.objects.filter(
             pk=self.generation.pk, status=Generation.Status.RUNNING, claim_token=self.token
         )
 
+    def lease_for(self, seconds: float) -> datetime:
+        """The lease expiry that covers `seconds` more of work."""
+        return timezone.now() + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
+
     def extend(self, seconds: float) -> None:
-        until = timezone.now() + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
+        until = self.lease_for(seconds)
         if not self.rows().update(lease_until=until):
             raise LeaseLost(self.generation.pk)
+        self.lease_until = until
+
+    def ensure(self, seconds: float) -> None:
+        """Extend the lease only when what is left of it does not cover `seconds` of work."""
+        if self.lease_until < timezone.now() + timedelta(seconds=seconds):
+            self.extend(seconds)
 
     def update(self, **fields: Any) -> bool:
-        return bool(self.rows().update(**fields))
+        updated = bool(self.rows().update(**fields))
+        if updated and fields.get("lease_until"):
+            self.lease_until = fields["lease_until"]
+        return updated
+
+
+# One statement takes the row and reads it back: a queued row, or a running one whose lease
+# has run out, and never one claimed too often.
+CLAIM_SQL = """
+    UPDATE {table}
+    SET status = %(running)s, claim_token = %(token)s, claims = claims + 1,
+        lease_until = %(lease)s, started_at = %(now)s
+    WHERE id = %(pk)s AND claims < %(max_claims)s
+      AND (status = %(queued)s OR (status = %(running)s AND lease_until < %(now)s))
+    RETURNING *
+"""
 
 
 def generation_claim(*, generation_id: int) -> Claim | None:
     """Take the row for this worker: a queued row, or a running one whose lease has run out."""
     now = timezone.now()
     token = uuid.uuid4()
-    lease = settings.MKA1_CALL_DEADLINE + settings.GENERATION_LEASE_MARGIN
-    claimed = Generation.objects.filter(
-        Q(status=Generation.Status.QUEUED)
-        | Q(status=Generation.Status.RUNNING, lease_until__lt=now),
-        pk=generation_id,
-        claims__lt=settings.GENERATION_MAX_CLAIMS,
-    ).update(
-        status=Generation.Status.RUNNING,
-        claim_token=token,
-        claims=F("claims") + 1,
-        lease_until=now + timedelta(seconds=lease),
-        started_at=now,
+    lease = now + timedelta(seconds=settings.MKA1_CALL_DEADLINE + settings.GENERATION_LEASE_MARGIN)
+    params = {
+        "running": Generation.Status.RUNNING,
+        "queued": Generation.Status.QUEUED,
+        "token": token,
+        "lease": lease,
+        "now": now,
+        "pk": generation_id,
+        "max_claims": settings.GENERATION_MAX_CLAIMS,
+    }
+    claimed = list(
+        Generation.objects.raw(CLAIM_SQL.format(table=Generation._meta.db_table), params)
     )
     if not claimed:
         return None
-    return Claim(Generation.objects.get(pk=generation_id), token)
+    return Claim(claimed[0], token, lease)
+
+
+class FinishingSlot:
+    """One of a few slots of this process for the CPU-bound part of finishing a generation.
+
+    A worker's threads share one interpreter: when a wave of answers arrives, threads that all
+    work at once share the CPU fairly and all finish at the end of the wave, so no thread is
+    freed for new work until then. Through a few slots the answers are finished one after
+    another and each frees its thread at once. A slot is given back for every download, and is
+    never waited for while holding a database connection (the pool would run dry while the
+    slot holders wait for one).
+    """
+
+    def __init__(self) -> None:
+        self.held = False
+
+    def take(self) -> None:
+        if not self.held:
+            connection.close()
+            _finishing_slots.acquire()
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            _finishing_slots.release()
+            self.held = False
+
+    def __enter__(self) -> FinishingSlot:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.give_back()
+
+
+_finishing_slots = threading.BoundedSemaphore(settings.GENERATION_FINISHING_SLOTS)
 
 
 def _failure_fields(
@@ -241,8 +303,12 @@ def _answer_entry(generation: Generation, index: int, item: Any) -> dict[str, An
     return entry
 
 
-def generation_call_api(*, claim: Claim, client: MKA1Client | None = None) -> bool:
-    """Call the API and record its answer before anything else. False when it ended the run."""
+def generation_call_api(
+    *, claim: Claim, slot: FinishingSlot, client: MKA1Client | None = None
+) -> bool:
+    """Call the API and record its answer before anything else. False when it ended the run.
+
+    The answer is recorded in a finishing slot, which is left held for what follows."""
     generation = claim.generation
     client = client or MKA1Client()
     # No database connection is held across the slow call; each lease extension is a short one.
@@ -273,6 +339,7 @@ def generation_call_api(*, claim: Claim, client: MKA1Client | None = None) -> bo
         )
         return False
 
+    slot.take()
     items = [
         _answer_entry(generation, index, item)
         for index, item in enumerate(result.items[: generation.n])
@@ -287,14 +354,21 @@ def generation_call_api(*, claim: Claim, client: MKA1Client | None = None) -> bo
         upstream_created=created,
         api_ms=result.elapsed_ms,
         attempts=F("attempts") + result.attempts,
+        # The first download is covered by the same write.
+        lease_until=claim.lease_for(settings.MKA1_DOWNLOAD_TIMEOUT),
     )
 
 
-def _fetch_original(entry: dict[str, Any]) -> bytes:
+def _fetch_original(claim: Claim, entry: dict[str, Any], slot: FinishingSlot) -> bytes:
+    """The image's bytes: downloaded (holding no slot and no database connection) or read
+    back."""
     if "error" in entry:
         raise ImageFetchError(entry["error"]["reason"], kind=entry["error"]["kind"])
     if "stored" in entry:
         return storage.read_bytes(entry["stored"])
+    claim.ensure(settings.MKA1_DOWNLOAD_TIMEOUT)
+    slot.give_back()
+    connection.close()
     return download(
         entry["url"],
         max_bytes=settings.MKA1_MAX_IMAGE_BYTES,
@@ -302,42 +376,83 @@ def _fetch_original(entry: dict[str, Any]) -> bytes:
     )
 
 
+def _search_vector(prompt: Any, revised_prompt: Any) -> Any:
+    """The prompt's words weigh more than the revised prompt's."""
+    return SearchVector(prompt, weight="A", config=SEARCH_CONFIG) + SearchVector(
+        revised_prompt, weight="B", config=SEARCH_CONFIG
+    )
+
+
+IMAGE_FIELDS = [
+    "user",
+    "model",
+    "size",
+    "quality",
+    "style",
+    "revised_prompt",
+    "file",
+    "thumbnail",
+    "content_type",
+    "width",
+    "height",
+    "byte_size",
+    "thumb_width",
+    "thumb_height",
+    "search_vector",
+]
+
+
 def _store_image(generation: Generation, index: int, entry: dict[str, Any], content: bytes) -> None:
+    """Check the bytes, make the thumbnail, store both, and write the row (searchable at once).
+
+    One INSERT that updates the row a crashed earlier run may have left for this index.
+    """
     checked = check_image(content, max_pixels=settings.MKA1_MAX_IMAGE_PIXELS)
-    thumb = make_thumbnail(checked.content)
+    thumb = make_thumbnail(checked.picture)
     names = {"user_id": generation.user_id, "generation_id": generation.pk, "index": index}
     original = entry.get("stored") or storage.save_bytes(
         storage.original_name(**names), checked.content
     )
     thumbnail = storage.save_bytes(storage.thumbnail_name(**names), thumb.content)
-    GeneratedImage.objects.update_or_create(
+    revised = entry.get("revised_prompt", "")
+    image = GeneratedImage(
         generation=generation,
         index=index,
-        defaults={
-            "user_id": generation.user_id,
-            "model": generation.model,
-            "size": generation.size,
-            "quality": generation.quality,
-            "style": generation.style,
-            "revised_prompt": entry.get("revised_prompt", ""),
-            "file": original,
-            "thumbnail": thumbnail,
-            "content_type": checked.content_type,
-            "width": checked.width,
-            "height": checked.height,
-            "byte_size": len(checked.content),
-            "thumb_width": thumb.width,
-            "thumb_height": thumb.height,
-        },
+        user_id=generation.user_id,
+        model=generation.model,
+        size=generation.size,
+        quality=generation.quality,
+        style=generation.style,
+        revised_prompt=revised,
+        file=original,
+        thumbnail=thumbnail,
+        content_type=checked.content_type,
+        width=checked.width,
+        height=checked.height,
+        byte_size=len(checked.content),
+        thumb_width=thumb.width,
+        thumb_height=thumb.height,
+        search_vector=_search_vector(
+            Value(generation.prompt, output_field=TextField()),
+            Value(revised, output_field=TextField()),
+        ),
+    )
+    GeneratedImage.objects.bulk_create(
+        [image],
+        update_conflicts=True,
+        unique_fields=["generation", "index"],
+        update_fields=IMAGE_FIELDS,
     )
 
 
-def _store_one(claim: Claim, index: int, entry: dict[str, Any]) -> tuple[str, str] | None:
-    """Store image `index`; the reason it is missing otherwise."""
-    claim.extend(settings.MKA1_DOWNLOAD_TIMEOUT)
-    connection.close()
+def _store_one(
+    claim: Claim, index: int, entry: dict[str, Any], slot: FinishingSlot
+) -> tuple[str, str] | None:
+    """Store image `index` (in a finishing slot); the reason it is missing otherwise."""
     try:
-        _store_image(claim.generation, index, entry, _fetch_original(entry))
+        content = _fetch_original(claim, entry, slot)
+        slot.take()
+        _store_image(claim.generation, index, entry, content)
     except ImageFetchError as error:
         return error.kind, str(error)
     except BadImage as error:
@@ -349,58 +464,73 @@ def _store_one(claim: Claim, index: int, entry: dict[str, Any]) -> tuple[str, st
     return None
 
 
-def index_images(*, generation: Generation) -> None:
-    """Fill the images' search vectors (the prompt weighs more than the revised prompt), and
-    remember their words for the misspelling fallback."""
-    GeneratedImage.objects.filter(generation=generation).update(
-        search_vector=SearchVector(
-            Value(generation.prompt, output_field=TextField()), weight="A", config=SEARCH_CONFIG
-        )
-        + SearchVector("revised_prompt", weight="B", config=SEARCH_CONFIG)
-    )
-    texts = [generation.prompt, *generation.images.values_list("revised_prompt", flat=True)]
+def _remember_words(user_id: int, texts: list[str]) -> None:
+    """The user's words, for the misspelling fallback of the search."""
     words = {word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)}
     SearchTerm.objects.bulk_create(
-        [SearchTerm(user_id=generation.user_id, word=word) for word in sorted(words)],
+        [SearchTerm(user_id=user_id, word=word) for word in sorted(words)],
         ignore_conflicts=True,
     )
 
 
-def generation_store_images(*, claim: Claim) -> None:
-    """Turn the recorded answer into stored images, and say what is missing and why."""
+def index_images(*, generation: Generation) -> None:
+    """Fill the search vectors of a generation's images again, and remember their words."""
+    GeneratedImage.objects.filter(generation=generation).update(
+        search_vector=_search_vector(
+            Value(generation.prompt, output_field=TextField()), F("revised_prompt")
+        )
+    )
+    revised = generation.images.values_list("revised_prompt", flat=True)
+    _remember_words(generation.user_id, [generation.prompt, *revised])
+
+
+def generation_store_images(*, claim: Claim, slot: FinishingSlot, fresh: bool = False) -> None:
+    """Turn the recorded answer into stored images, and say what is missing and why.
+
+    `fresh`: the answer was recorded by this run, so no image of it can be stored yet.
+    """
     generation = claim.generation
     entries: list[dict[str, Any]] = (generation.upstream_response or {}).get("items", [])
-    already = set(generation.images.values_list("index", flat=True))
+    already = set() if fresh else set(generation.images.values_list("index", flat=True))
     missing: dict[int, tuple[str, str]] = {}
+    stored = len(already)
     for index in range(generation.n):
         if index in already:
             continue
         if index >= len(entries):
             missing[index] = ("upstream", "The image service returned fewer images than asked.")
             continue
-        problem = _store_one(claim, index, entries[index])
+        problem = _store_one(claim, index, entries[index], slot)
         if problem:
             missing[index] = problem
-
-    with transaction.atomic():
-        index_images(generation=generation)
-        for index, (kind, reason) in missing.items():
-            MissingImage.objects.update_or_create(
-                generation=generation, index=index, defaults={"error_kind": kind, "reason": reason}
-            )
-        stored = generation.images.count()
-        if stored:
-            claim.update(
-                status=Generation.Status.SUCCEEDED,
-                finished_at=timezone.now(),
-                lease_until=None,
-                upstream_response=None,
-                # Missing images are given back to the quotas.
-                charged=stored,
-            )
         else:
-            kind, reason = missing[min(missing)] if missing else ("upstream", "No images.")
-            claim.update(**_failure_fields(kind, reason))
+            stored += 1
+
+    # The final write comes last: a crash before it leaves all of this to be done again.
+    slot.take()
+    texts = [entry.get("revised_prompt", "") for entry in entries]
+    _remember_words(generation.user_id, [generation.prompt, *texts])
+    MissingImage.objects.bulk_create(
+        [
+            MissingImage(generation=generation, index=index, error_kind=kind, reason=reason)
+            for index, (kind, reason) in missing.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["generation", "index"],
+        update_fields=["error_kind", "reason"],
+    )
+    if stored:
+        claim.update(
+            status=Generation.Status.SUCCEEDED,
+            finished_at=timezone.now(),
+            lease_until=None,
+            upstream_response=None,
+            # Missing images are given back to the quotas.
+            charged=stored,
+        )
+    else:
+        kind, reason = missing[min(missing)] if missing else ("upstream", "No images.")
+        claim.update(**_failure_fields(kind, reason))
 
 
 def generation_run(*, generation_id: int) -> float | None:
@@ -417,9 +547,11 @@ def generation_run(*, generation_id: int) -> float | None:
             return None
         return max(1.0, (lease_until - timezone.now()).total_seconds() + 1)
     try:
-        if claim.generation.upstream_response is None and not generation_call_api(claim=claim):
-            return None
-        generation_store_images(claim=claim)
+        with FinishingSlot() as slot:
+            fresh = claim.generation.upstream_response is None
+            if fresh and not generation_call_api(claim=claim, slot=slot):
+                return None
+            generation_store_images(claim=claim, fresh=fresh, slot=slot)
     except LeaseLost:
         logger.warning("Generation %s was claimed by another worker; stopping", generation_id)
     return None

@@ -220,6 +220,8 @@ GENERATION_LEASE_MARGIN = env_float("GENERATION_LEASE_MARGIN", 30.0)
 # A queued generation whose message was lost is enqueued again after this many seconds.
 GENERATION_QUEUED_LEASE = env_float("GENERATION_QUEUED_LEASE", 600.0)
 GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
+# Threads of one worker process that may finish generations (check, thumbnail, rows) at once.
+GENERATION_FINISHING_SLOTS = env_int("GENERATION_FINISHING_SLOTS", 2)
 SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)

@@ -144,11 +144,17 @@ class WorkerProcess:
             self.process.wait()
 
 
-def worker_env(standin: StandinServer, media_root: Path, **extra: str) -> dict[str, str]:
+def worker_env(
+    standin: StandinServer,
+    media_root: Path,
+    *,
+    application_name: str = WORKER_APPLICATION,
+    **extra: str,
+) -> dict[str, str]:
     db = connection.settings_dict
     database_url = (
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}?application_name={WORKER_APPLICATION}"
+        f"{db['PORT'] or 5432}/{db['NAME']}?application_name={application_name}"
     )
     env = {
         **os.environ,

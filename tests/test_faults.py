@@ -202,7 +202,9 @@ def test_recorded_answer_is_downloaded_again_not_generated_again(standin, media_
     generation = GenerationFactory(status=Generation.Status.QUEUED, response_format="url", n=2)
     claim = services.generation_claim(generation_id=generation.pk)
     assert claim is not None
-    assert services.generation_call_api(claim=claim, client=MKA1Client(base_url=standin.url))
+    with services.FinishingSlot() as slot:
+        client = MKA1Client(base_url=standin.url)
+        assert services.generation_call_api(claim=claim, slot=slot, client=client)
     calls_before = len(api_calls(standin, generation.prompt))
     # The worker dies here; its lease runs out and another one claims the row.
     Generation.objects.filter(pk=generation.pk).update(lease_until="2000-01-01T00:00:00Z")
@@ -395,14 +397,13 @@ def test_no_database_connection_is_held_during_slow_calls(
     standin.reset_stats()
     # Twenty threads share a pool of two connections: were a connection held across the API
     # call, the other calls could not start until it came back.
-    start_worker(concurrency=20, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="2")
+    # Its connections are told apart from those of the other test workers by their name.
+    name = "mka1-test-pool-of-two"
+    start_worker(concurrency=20, application_name=name, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="2")
     generations = [submit(f"a slow sunrise {number}") for number in range(20)]
     wait_for(lambda: standin.stats()["in_flight"] >= 10, timeout=30)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-            [WORKER_APPLICATION],
-        )
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
         (held,) = cursor.fetchone()
     assert held <= 2
     assert {g.status for g in settled(*generations)} == {"succeeded"}

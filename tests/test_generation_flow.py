@@ -128,3 +128,34 @@ def test_image_bytes_are_what_the_original_view_serves(client, celery_worker) ->
     assert response["Content-Type"] == "image/png"
     body = b"".join(response.streaming_content)
     assert Image.open(io.BytesIO(body)).size == (256, 256)
+
+
+def test_stored_images_are_searchable_at_once(client, celery_worker) -> None:
+    """The worker writes the search vector (prompt above revised prompt) and the user's words."""
+    from gallery import selectors
+    from gallery.models import SearchTerm
+    from gallery.selectors import GalleryFilters, Scope
+
+    user = UserFactory()
+    client.force_login(user)
+    client.post(reverse("gallery:generate"), form(prompt="a lantern by the harbour", n=1))
+    generation = Generation.objects.get(user=user)
+    done = wait_for(lambda: finished(generation.pk))
+    assert done.status == Generation.Status.SUCCEEDED, done.error_message
+    image = done.images.get()
+
+    def found(**filters: str) -> list[int]:
+        page = selectors.gallery_page(user, Scope.own(user), GalleryFilters(**filters))
+        return [shown.pk for shown in page.images]
+
+    assert found(q="lanterns") == [image.pk]  # a prompt word, stemmed
+    revised_only = set(image.revised_prompt.lower().split()) - {"a", "lantern", "by", "the"}
+    word = next(w.strip(",.") for w in sorted(revised_only) if len(w.strip(",.")) > 3)
+    assert found(q=word) == [image.pk]  # a word only the revised prompt holds
+    # The prompt's words weigh more: relevance puts this image in the prompt tier.
+    page = selectors.gallery_page(
+        user, Scope.own(user), GalleryFilters(q="lantern", sort="relevance")
+    )
+    assert getattr(page.images[0], "tier", None) == 1
+    assert SearchTerm.objects.filter(user=user, word="harbour").exists()
+    assert found(q="harbuor") == [image.pk]  # misspelt: the trigram fallback

@@ -8,13 +8,13 @@ import threading
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchVector
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, TextField, Value
+from django.db.models import F, Field, TextField, Value
 from django.utils import timezone
 
 from accounts.models import Team
@@ -139,6 +139,13 @@ class LeaseLost(Exception):
     """Another worker has claimed the generation: this one must stop touching it."""
 
 
+@dataclass(frozen=True)
+class Added:
+    """An UPDATE value that adds to the column's own: `attempts=Added(2)`."""
+
+    amount: int
+
+
 @dataclass
 class Claim:
     """A worker's hold on one generation; every write under it checks the token."""
@@ -147,20 +154,13 @@ class Claim:
     token: uuid.UUID
     lease_until: datetime
 
-    def rows(self) -> Any:
-        return Generation.objects.filter(
-            pk=self.generation.pk, status=Generation.Status.RUNNING, claim_token=self.token
-        )
-
     def lease_for(self, seconds: float) -> datetime:
         """The lease expiry that covers `seconds` more of work."""
         return timezone.now() + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
 
     def extend(self, seconds: float) -> None:
-        until = self.lease_for(seconds)
-        if not self.rows().update(lease_until=until):
+        if not self.update(lease_until=self.lease_for(seconds)):
             raise LeaseLost(self.generation.pk)
-        self.lease_until = until
 
     def ensure(self, seconds: float) -> None:
         """Extend the lease only when what is left of it does not cover `seconds` of work."""
@@ -168,21 +168,50 @@ class Claim:
             self.extend(seconds)
 
     def update(self, **fields: Any) -> bool:
-        updated = bool(self.rows().update(**fields))
+        """Write these fields if the row is still this claim's; False when it is not.
+
+        One UPDATE in SQL, each value prepared by its model field: these writes run twice for
+        every generation, and the ORM's UPDATE cost the worker more CPU than the statement.
+        """
+        assignments, params = [], []
+        for name, value in fields.items():
+            field = cast("Field[Any, Any]", Generation._meta.get_field(name))
+            column = connection.ops.quote_name(field.column or field.attname)
+            if isinstance(value, Added):
+                assignments.append(f"{column} = {column} + %s")
+                params.append(value.amount)
+            else:
+                assignments.append(f"{column} = %s")
+                params.append(field.get_db_prep_save(value, connection))
+        statement = CLAIM_UPDATE_SQL.format(
+            table=Generation._meta.db_table, assignments=", ".join(assignments)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                statement, [*params, self.generation.pk, Generation.Status.RUNNING, self.token]
+            )
+            updated = cursor.rowcount == 1
         if updated and fields.get("lease_until"):
             self.lease_until = fields["lease_until"]
         return updated
 
 
-# One statement takes the row and reads it back: a queued row, or a running one whose lease
-# has run out, and never one claimed too often.
+CLAIM_UPDATE_SQL = """
+    UPDATE {table} SET {assignments}
+    WHERE id = %s AND status = %s AND claim_token = %s
+"""
+
+
+# One statement takes the row and reads back what the run needs: a queued row, or a running
+# one whose lease has run out, and never one claimed too often.
 CLAIM_SQL = """
     UPDATE {table}
     SET status = %(running)s, claim_token = %(token)s, claims = claims + 1,
         lease_until = %(lease)s, started_at = %(now)s
     WHERE id = %(pk)s AND claims < %(max_claims)s
       AND (status = %(queued)s OR (status = %(running)s AND lease_until < %(now)s))
-    RETURNING *
+    RETURNING id, user_id, prompt, model, n, size, quality, style, response_format,
+        upstream_response
 """
 
 
@@ -329,7 +358,7 @@ def generation_call_api(
     except MKA1Error as error:
         logger.info("Generation %s failed upstream: %s", generation.pk, error)
         claim.update(
-            attempts=F("attempts") + error.attempts,
+            attempts=Added(error.attempts),
             **_failure_fields(
                 error.kind,
                 error.user_message(),
@@ -353,7 +382,7 @@ def generation_call_api(
         upstream_request_id=result.request_id[:200],
         upstream_created=created,
         api_ms=result.elapsed_ms,
-        attempts=F("attempts") + result.attempts,
+        attempts=Added(result.attempts),
         # The first download is covered by the same write.
         lease_until=claim.lease_for(settings.MKA1_DOWNLOAD_TIMEOUT),
     )

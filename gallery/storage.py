@@ -15,10 +15,15 @@ def thumbnail_name(*, user_id: int, generation_id: int, index: int) -> str:
 
 
 def save_bytes(name: str, content: bytes) -> str:
-    """Save under exactly this name, replacing what a crashed earlier attempt may have left."""
-    if default_storage.exists(name):
+    """Save under this name, or a free one beside it; the name saved under is returned.
+
+    A file that a crashed earlier attempt left under the name is deleted once the new one is
+    safely stored (storages that overwrite, such as S3, leave nothing to delete).
+    """
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:
         default_storage.delete(name)
-    return default_storage.save(name, ContentFile(content))
+    return saved
 
 
 def read_bytes(name: str) -> bytes:

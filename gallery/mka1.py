@@ -9,6 +9,7 @@ import json
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,19 +26,30 @@ GENERATIONS_PATH = "/api/v1/llm/images/generations"
 RETRYABLE_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 MAX_ITEMS = 10
 MAX_REDIRECTS = 5
-# One pooled client per process: building TLS contexts per call costs more than the call's overhead.
-_clients: dict[str, httpx.Client] = {}
-_clients_lock = threading.Lock()
+# A pooled client per thread and purpose, all sharing one TLS context (building one costs more
+# than a call's overhead). Per thread rather than per process: with a hundred threads on one
+# pool, handing each request a connection costs more than the request.
+_local = threading.local()
+_tls_lock = threading.Lock()
+_tls_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    global _tls_context
+    with _tls_lock:
+        if _tls_context is None:
+            _tls_context = httpx.create_ssl_context()
+        return _tls_context
 
 
 def shared_client(name: str) -> httpx.Client:
-    with _clients_lock:
-        client = _clients.get(name)
-        if client is None:
-            # Keep a connection per worker thread alive: a wave of answers reopens none.
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-            client = _clients[name] = httpx.Client(limits=limits, follow_redirects=False)
-        return client
+    """This thread's keep-alive client for `name` ("api" or "download")."""
+    clients: dict[str, httpx.Client] = _local.__dict__.setdefault("clients", {})
+    client = clients.get(name)
+    if client is None:
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+        client = clients[name] = httpx.Client(verify=_tls(), limits=limits, follow_redirects=False)
+    return client
 
 
 def _read_capped(response: httpx.Response, *, max_bytes: int, deadline: float) -> bytes:

@@ -474,16 +474,21 @@ class _Handler(BaseHTTPRequestHandler):
             status = random.choice(config.error_statuses)
             self._note_fault(f"error_rate:{status}")
             return self._send_status_fault(status, {})
-        self._wait(random.uniform(*parse_latency(config.latency)))
+        # The answer comes `latency` seconds after the request, the pictures' drawing included.
+        answer_at = time.monotonic() + random.uniform(*parse_latency(config.latency))
         if fault is None:
             fault = _prompt_fault(request.prompt)
             if fault is not None:
                 self._note_fault(f"prompt:{fault}")
-        if fault in STATUS_FAULTS:
-            return self._send_status_fault(STATUS_FAULTS[fault], {})
-        if fault == "hang" and scripted is None:
-            self._wait(config.hang_seconds)
-        self._send_images(request, fault)
+        if fault in STATUS_FAULTS or (fault == "hang" and scripted is None):
+            self._wait(answer_at - time.monotonic())
+            if fault == "hang":
+                self._wait(config.hang_seconds)
+            else:
+                return self._send_status_fault(STATUS_FAULTS[str(fault)], {})
+        body = self._images_body(request, fault)
+        self._wait(answer_at - time.monotonic())
+        self._send(200, body, "application/json")
 
     def _note_fault(self, fault: str) -> None:
         if self._entry is not None:
@@ -505,13 +510,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers["retry-after-ms"] = str(int(retry_after_ms))
         self._send_json(429, {"error": "Rate limit exceeded"}, headers)
 
-    def _send_images(self, request: GenerationRequest, fault: str | None) -> None:
+    def _images_body(self, request: GenerationRequest, fault: str | None) -> bytes:
         created = int(time.time())
         if fault == "malformed_json":
-            body = b'{"created": %d, "data": [{"url": "http://' % created
-            return self._send(200, body, "application/json")
+            return b'{"created": %d, "data": [{"url": "http://' % created
         if fault == "missing_data":
-            return self._send_json(200, {"created": created})
+            return json.dumps({"created": created}).encode()
         revised: str | None = pictures.revise_prompt(request.prompt, request.style, request.quality)
         if fault == "no_revised":
             revised = None
@@ -526,7 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 item["url"] = self._store(request, index, fault)
             items.append(item)
-        self._send_json(200, {"created": created, "data": items})
+        return json.dumps({"created": created, "data": items}).encode()
 
     def _b64_json(self, request: GenerationRequest, index: int, fault: str | None) -> str:
         if fault == "bad_b64":

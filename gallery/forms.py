@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.http import QueryDict
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES, Generation
 from .selectors import Cursor, GalleryFilters
@@ -17,6 +22,36 @@ def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [(value, value) for value in values]
 
 
+class Select(forms.Select):
+    """A select whose options are written here rather than by the template engine: with an
+    include per option, the gallery's selects cost a fifth of its first page's server time."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], flatatt(option["attrs"]), option["label"])
+                for _group, choices, _index in widget["optgroups"]
+                for option in choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
+class ChoiceField(forms.ChoiceField):
+    widget = Select
+
+
 class GenerationForm(forms.Form):
     """The API's own rules, so that nothing the API would refuse is ever enqueued."""
 
@@ -25,12 +60,12 @@ class GenerationForm(forms.Form):
         max_length=PROMPT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Describe the image…"}),
     )
-    model = forms.ChoiceField(choices=())
+    model = ChoiceField(choices=())
     n = forms.IntegerField(label="Images", min_value=1, max_value=10, initial=1)
-    size = forms.ChoiceField(choices=_choices(SIZES), initial="1024x1024")
-    quality = forms.ChoiceField(choices=_choices(QUALITIES), initial="standard")
-    style = forms.ChoiceField(choices=_choices(STYLES), initial="vivid")
-    response_format = forms.ChoiceField(
+    size = ChoiceField(choices=_choices(SIZES), initial="1024x1024")
+    quality = ChoiceField(choices=_choices(QUALITIES), initial="standard")
+    style = ChoiceField(choices=_choices(STYLES), initial="vivid")
+    response_format = ChoiceField(
         label="Response format", choices=_choices(RESPONSE_FORMATS), initial="url"
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -68,14 +103,14 @@ class GalleryFilterForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     model = forms.CharField(required=False, max_length=100)
-    size = forms.ChoiceField(required=False, choices=[("", "Any size"), *_choices(SIZES)])
-    quality = forms.ChoiceField(required=False, choices=[("", "Any quality"), *_choices(QUALITIES)])
-    style = forms.ChoiceField(required=False, choices=[("", "Any style"), *_choices(STYLES)])
-    status = forms.ChoiceField(required=False, choices=[("", "Images"), *Generation.Status.choices])
+    size = ChoiceField(required=False, choices=[("", "Any size"), *_choices(SIZES)])
+    quality = ChoiceField(required=False, choices=[("", "Any quality"), *_choices(QUALITIES)])
+    style = ChoiceField(required=False, choices=[("", "Any style"), *_choices(STYLES)])
+    status = ChoiceField(required=False, choices=[("", "Images"), *Generation.Status.choices])
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
     favorites = forms.BooleanField(required=False, label="Favorites only")
-    sort = forms.ChoiceField(
+    sort = ChoiceField(
         required=False,
         choices=[("newest", "Newest"), ("oldest", "Oldest"), ("relevance", "Relevance")],
     )

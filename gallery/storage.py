@@ -15,15 +15,14 @@ def thumbnail_name(*, user_id: int, generation_id: int, index: int) -> str:
 
 
 def save_bytes(name: str, content: bytes) -> str:
-    """Save under this name, or a free one beside it; the name saved under is returned.
+    """Save under exactly this name, replacing what a crashed earlier attempt may have left.
 
-    A file that a crashed earlier attempt left under the name is deleted once the new one is
-    safely stored (storages that overwrite, such as S3, leave nothing to delete).
+    (Saving beside it and deleting the old one would be a lookup less, but a worker whose
+    lease was taken over could then leave its row naming a file the other one deleted.)
     """
-    saved = default_storage.save(name, ContentFile(content))
-    if saved != name:
+    if default_storage.exists(name):
         default_storage.delete(name)
-    return saved
+    return default_storage.save(name, ContentFile(content))
 
 
 def read_bytes(name: str) -> bytes:

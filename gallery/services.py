@@ -417,20 +417,27 @@ IMAGE_COLUMNS = (
     "file", "thumbnail", "content_type", "width", "height", "byte_size", "thumb_width",
     "thumb_height", "created_at",
 )  # fmt: skip
-# One INSERT for an image's row, its search vector made in the same statement, updating the
-# row a crashed earlier run may have left for the same index. Written in SQL: on this, the
-# worker's hottest write, the ORM's bulk_create cost more CPU than the rest of storing the row.
+# One statement writes an image's row, its search vector made in it, updating the row a crashed
+# earlier run may have left for the same index, and adds the words of its prompts to the
+# user's (for the misspelling fallback). Written in SQL: on this, the worker's hottest write,
+# the ORM's bulk_create cost more CPU than the rest of storing the row.
 UPSERT_IMAGE_TEMPLATE = """
-    INSERT INTO {table} ({columns}, search_vector)
-    VALUES ({values},
-        setweight(to_tsvector(%(search_config)s::regconfig, %(search_prompt)s), 'A')
-        || setweight(to_tsvector(%(search_config)s::regconfig, %(revised_prompt)s), 'B'))
-    ON CONFLICT (generation_id, "index") DO UPDATE
-    SET {updates}, search_vector = EXCLUDED.search_vector
+    WITH image AS (
+        INSERT INTO {table} ({columns}, search_vector)
+        VALUES ({values},
+            setweight(to_tsvector(%(search_config)s::regconfig, %(search_prompt)s), 'A')
+            || setweight(to_tsvector(%(search_config)s::regconfig, %(revised_prompt)s), 'B'))
+        ON CONFLICT (generation_id, "index") DO UPDATE
+        SET {updates}, search_vector = EXCLUDED.search_vector
+    )
+    INSERT INTO {terms} (user_id, word)
+    SELECT %(user_id)s, unnest(%(words)s::text[])
+    ON CONFLICT DO NOTHING
 """
 # The names come from IMAGE_COLUMNS; every value is a parameter.
 UPSERT_IMAGE_SQL = UPSERT_IMAGE_TEMPLATE.format(
     table=GeneratedImage._meta.db_table,
+    terms=SearchTerm._meta.db_table,
     columns=", ".join(f'"{name}"' for name in IMAGE_COLUMNS),
     values=", ".join(f"%({name})s" for name in IMAGE_COLUMNS),
     updates=", ".join(f'"{name}" = EXCLUDED."{name}"' for name in IMAGE_COLUMNS[2:]),
@@ -465,11 +472,10 @@ def _store_image(generation: Generation, index: int, entry: dict[str, Any], cont
         "thumb_height": thumb.height,
         "created_at": timezone.now(),
     }
+    words = _words([generation.prompt, row["revised_prompt"]])
+    params = {**row, "search_config": SEARCH_CONFIG, "search_prompt": generation.prompt}
     with connection.cursor() as cursor:
-        cursor.execute(
-            UPSERT_IMAGE_SQL,
-            {**row, "search_config": SEARCH_CONFIG, "search_prompt": generation.prompt},
-        )
+        cursor.execute(UPSERT_IMAGE_SQL, {**params, "words": words})
 
 
 def _store_one(
@@ -491,9 +497,13 @@ def _store_one(
     return None
 
 
+def _words(texts: list[str]) -> list[str]:
+    return sorted({word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)})
+
+
 def _remember_words(user_id: int, texts: list[str]) -> None:
     """The user's words, for the misspelling fallback of the search (one short statement)."""
-    words = sorted({word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)})
+    words = _words(texts)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {SearchTerm._meta.db_table} (user_id, word) "
@@ -537,8 +547,6 @@ def generation_store_images(*, claim: Claim, slot: FinishingSlot, fresh: bool = 
 
     # The final write comes last: a crash before it leaves all of this to be done again.
     slot.take()
-    texts = [entry.get("revised_prompt", "") for entry in entries]
-    _remember_words(generation.user_id, [generation.prompt, *texts])
     MissingImage.objects.bulk_create(
         [
             MissingImage(generation=generation, index=index, error_kind=kind, reason=reason)

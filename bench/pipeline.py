@@ -482,19 +482,24 @@ def main() -> int:
     delete_generations()
 
     figures: list[Figure] = []
-    standin = StandinProcess(latency=0.0)
+    phases = [
+        phase
+        for name, phase in (("overhead", run_overhead), ("efficiency", run_efficiency))
+        if only in (None, name)
+    ]
     try:
-        if only != "efficiency":
-            figures += run_overhead(database, standin, workdir)
-        if only != "overhead":
-            figures += run_efficiency(database, standin, workdir)
+        for phase in phases:
+            # Like the worker, a fresh stand-in for each phase: none carries the last one's state.
+            standin = StandinProcess(latency=0.0)
+            try:
+                figures += phase(database, standin, workdir)
+            finally:
+                standin.stop()
     except BaseException:
         print(f"The benchmark stopped; the workers' logs are in {workdir}", file=sys.stderr)
         raise
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    finally:
-        standin.stop()
 
     for figure in figures:
         print(figure.line())

@@ -12,9 +12,8 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.contrib.postgres.search import SearchVector
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Field, TextField, Value
+from django.db.models import Field
 from django.utils import timezone
 
 from accounts.models import Team
@@ -139,6 +138,11 @@ class LeaseLost(Exception):
     """Another worker has claimed the generation: this one must stop touching it."""
 
 
+def lease_expiry(seconds: float, now: datetime | None = None) -> datetime:
+    """The lease expiry that covers `seconds` more of work, with the margin."""
+    return (now or timezone.now()) + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
+
+
 @dataclass(frozen=True)
 class Added:
     """An UPDATE value that adds to the column's own: `attempts=Added(2)`."""
@@ -154,12 +158,8 @@ class Claim:
     token: uuid.UUID
     lease_until: datetime
 
-    def lease_for(self, seconds: float) -> datetime:
-        """The lease expiry that covers `seconds` more of work."""
-        return timezone.now() + timedelta(seconds=seconds + settings.GENERATION_LEASE_MARGIN)
-
     def extend(self, seconds: float) -> None:
-        if not self.update(lease_until=self.lease_for(seconds)):
+        if not self.update(lease_until=lease_expiry(seconds)):
             raise LeaseLost(self.generation.pk)
 
     def ensure(self, seconds: float) -> None:
@@ -219,7 +219,7 @@ def generation_claim(*, generation_id: int) -> Claim | None:
     """Take the row for this worker: a queued row, or a running one whose lease has run out."""
     now = timezone.now()
     token = uuid.uuid4()
-    lease = now + timedelta(seconds=settings.MKA1_CALL_DEADLINE + settings.GENERATION_LEASE_MARGIN)
+    lease = lease_expiry(settings.MKA1_CALL_DEADLINE, now)
     params = {
         "running": Generation.Status.RUNNING,
         "queued": Generation.Status.QUEUED,
@@ -384,7 +384,7 @@ def generation_call_api(
         api_ms=result.elapsed_ms,
         attempts=Added(result.attempts),
         # The first download is covered by the same write.
-        lease_until=claim.lease_for(settings.MKA1_DOWNLOAD_TIMEOUT),
+        lease_until=lease_expiry(settings.MKA1_DOWNLOAD_TIMEOUT),
     )
 
 
@@ -405,11 +405,21 @@ def _fetch_original(claim: Claim, entry: dict[str, Any], slot: FinishingSlot) ->
     )
 
 
-def _search_vector(prompt: Any, revised_prompt: Any) -> Any:
-    """The prompt's words weigh more than the revised prompt's."""
-    return SearchVector(prompt, weight="A", config=SEARCH_CONFIG) + SearchVector(
-        revised_prompt, weight="B", config=SEARCH_CONFIG
+def search_vector_sql(prompt: str, revised_prompt: str) -> str:
+    """An image's search vector in SQL: the prompt's words weigh more than the revised prompt's."""
+    return (
+        f"setweight(to_tsvector(%(search_config)s::regconfig, {prompt}), 'A')"
+        f" || setweight(to_tsvector(%(search_config)s::regconfig, {revised_prompt}), 'B')"
     )
+
+
+# The user's words, for the misspelling fallback of the search.
+REMEMBER_WORDS_TEMPLATE = """
+    INSERT INTO {terms} (user_id, word)
+    SELECT %(user_id)s, unnest(%(words)s::text[])
+    ON CONFLICT DO NOTHING
+"""
+REMEMBER_WORDS_SQL = REMEMBER_WORDS_TEMPLATE.format(terms=SearchTerm._meta.db_table)
 
 
 IMAGE_COLUMNS = (
@@ -424,20 +434,17 @@ IMAGE_COLUMNS = (
 UPSERT_IMAGE_TEMPLATE = """
     WITH image AS (
         INSERT INTO {table} ({columns}, search_vector)
-        VALUES ({values},
-            setweight(to_tsvector(%(search_config)s::regconfig, %(search_prompt)s), 'A')
-            || setweight(to_tsvector(%(search_config)s::regconfig, %(revised_prompt)s), 'B'))
+        VALUES ({values}, {vector})
         ON CONFLICT (generation_id, "index") DO UPDATE
         SET {updates}, search_vector = EXCLUDED.search_vector
     )
-    INSERT INTO {terms} (user_id, word)
-    SELECT %(user_id)s, unnest(%(words)s::text[])
-    ON CONFLICT DO NOTHING
+    {remember_words}
 """
 # The names come from IMAGE_COLUMNS; every value is a parameter.
 UPSERT_IMAGE_SQL = UPSERT_IMAGE_TEMPLATE.format(
     table=GeneratedImage._meta.db_table,
-    terms=SearchTerm._meta.db_table,
+    vector=search_vector_sql("%(search_prompt)s", "%(revised_prompt)s"),
+    remember_words=REMEMBER_WORDS_SQL,
     columns=", ".join(f'"{name}"' for name in IMAGE_COLUMNS),
     values=", ".join(f"%({name})s" for name in IMAGE_COLUMNS),
     updates=", ".join(f'"{name}" = EXCLUDED."{name}"' for name in IMAGE_COLUMNS[2:]),
@@ -501,26 +508,21 @@ def _words(texts: list[str]) -> list[str]:
     return sorted({word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)})
 
 
-def _remember_words(user_id: int, texts: list[str]) -> None:
-    """The user's words, for the misspelling fallback of the search (one short statement)."""
-    words = _words(texts)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {SearchTerm._meta.db_table} (user_id, word) "
-            "SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING",
-            [user_id, words],
-        )
+INDEX_IMAGES_TEMPLATE = "UPDATE {table} SET search_vector = {vector} WHERE generation_id = %(id)s"
+INDEX_IMAGES_SQL = INDEX_IMAGES_TEMPLATE.format(
+    table=GeneratedImage._meta.db_table,
+    vector=search_vector_sql("%(search_prompt)s", "revised_prompt"),
+)
 
 
 def index_images(*, generation: Generation) -> None:
     """Fill the search vectors of a generation's images again, and remember their words."""
-    GeneratedImage.objects.filter(generation=generation).update(
-        search_vector=_search_vector(
-            Value(generation.prompt, output_field=TextField()), F("revised_prompt")
-        )
-    )
-    revised = generation.images.values_list("revised_prompt", flat=True)
-    _remember_words(generation.user_id, [generation.prompt, *revised])
+    revised = list(generation.images.values_list("revised_prompt", flat=True))
+    params = {"search_config": SEARCH_CONFIG, "search_prompt": generation.prompt}
+    words = _words([generation.prompt, *revised])
+    with connection.cursor() as cursor:
+        cursor.execute(INDEX_IMAGES_SQL, {**params, "id": generation.pk})
+        cursor.execute(REMEMBER_WORDS_SQL, {"user_id": generation.user_id, "words": words})
 
 
 def generation_store_images(*, claim: Claim, slot: FinishingSlot, fresh: bool = False) -> None:

@@ -21,7 +21,8 @@ from django.db import connection, transaction
 from accounts.models import Membership, Team
 from gallery import storage
 from gallery.images import make_thumbnail
-from gallery.models import GeneratedImage, Generation, SearchTerm
+from gallery.models import SEARCH_CONFIG, GeneratedImage, Generation, SearchTerm
+from gallery.services import search_vector_sql
 from mka1_standin.pictures import make_picture
 
 COMMON = [
@@ -384,9 +385,7 @@ class Command(BaseCommand):
                    (%(originals)s::text[])[1 + id %% %(files)s],
                    (%(thumbs)s::text[])[1 + id %% %(files)s],
                    'image/png', 1024, 1024, 60000, %(thumb_width)s, %(thumb_height)s,
-                   setweight(to_tsvector('english', prompt), 'A')
-                   || setweight(to_tsvector('english',
-                        prompt || (%(suffixes)s::text[])[1 + id %% 5]), 'B'),
+                   {search_vector_sql("prompt", "prompt || (%(suffixes)s::text[])[1 + id %% 5]")},
                    created_at
             FROM generations
             """,
@@ -398,6 +397,7 @@ class Command(BaseCommand):
                 "rare": rare,
                 "rares": len(rare),
                 "suffixes": SUFFIXES,
+                "search_config": SEARCH_CONFIG,
                 "user": user_id,
                 "models": MODELS,
                 "sizes": SIZES,

@@ -422,6 +422,7 @@ REMEMBER_WORDS_TEMPLATE = """
 REMEMBER_WORDS_SQL = REMEMBER_WORDS_TEMPLATE.format(terms=SearchTerm._meta.db_table)
 
 
+# The last, created_at, is kept when a row is written again.
 IMAGE_COLUMNS = (
     "generation_id", "index", "user_id", "model", "size", "quality", "style", "revised_prompt",
     "file", "thumbnail", "content_type", "width", "height", "byte_size", "thumb_width",
@@ -447,7 +448,7 @@ UPSERT_IMAGE_SQL = UPSERT_IMAGE_TEMPLATE.format(
     remember_words=REMEMBER_WORDS_SQL,
     columns=", ".join(f'"{name}"' for name in IMAGE_COLUMNS),
     values=", ".join(f"%({name})s" for name in IMAGE_COLUMNS),
-    updates=", ".join(f'"{name}" = EXCLUDED."{name}"' for name in IMAGE_COLUMNS[2:]),
+    updates=", ".join(f'"{name}" = EXCLUDED."{name}"' for name in IMAGE_COLUMNS[2:-1]),
 )
 
 

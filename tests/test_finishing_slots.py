@@ -1,4 +1,4 @@
-"""Finishing slots: a worker's threads finish generations a few at a time, in turn."""
+"""Finishing generations: a few threads at a time, in turn; an image row written again."""
 
 from __future__ import annotations
 
@@ -58,3 +58,24 @@ def test_waiting_for_a_slot_holds_no_database_connection() -> None:
     with FinishingSlot() as slot:
         slot.take()
         assert connection.connection is None
+
+
+@pytest.mark.django_db
+def test_an_image_written_again_keeps_its_row_and_its_time() -> None:
+    """A second run storing the same index updates the row; the image keeps its place in time."""
+    import io
+
+    from PIL import Image
+
+    from gallery import services
+    from tests.factories import GenerationFactory
+
+    generation = GenerationFactory(n=1)
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "teal").save(buffer, "PNG")
+    services._store_image(generation, 0, {"revised_prompt": "first"}, buffer.getvalue())
+    first = generation.images.get()
+    services._store_image(generation, 0, {"revised_prompt": "second"}, buffer.getvalue())
+    again = generation.images.get()
+    assert again.pk == first.pk and again.revised_prompt == "second"
+    assert again.created_at == first.created_at

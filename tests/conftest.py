@@ -44,6 +44,9 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The default hasher is slow on purpose: a test that makes twenty users would spend seconds
+    # on it, and a test that waits for work to overlap would see it arrive one by one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
     settings.MKA1_API_URL = standin.url
     settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]

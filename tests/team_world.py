@@ -11,9 +11,6 @@ from accounts.models import Membership, Team
 from gallery.models import GeneratedImage
 from tests.factories import GeneratedImageFactory, GenerationFactory, MembershipFactory, TeamFactory
 
-# Three users a test: the default hasher's deliberate slowness would be most of its time.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @dataclass
 class TeamWorld:

@@ -398,9 +398,10 @@ def test_no_database_connection_is_held_during_slow_calls(
     # Twenty threads share a pool of two connections: were a connection held across the API
     # call, the other calls could not start until it came back.
     # Its connections are told apart from those of the other test workers by their name.
+    # All twenty are queued before the worker starts, so that they are taken together.
     name = "mka1-test-pool-of-two"
-    start_worker(concurrency=20, application_name=name, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="2")
     generations = [submit(f"a slow sunrise {number}") for number in range(20)]
+    start_worker(concurrency=20, application_name=name, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="2")
     wait_for(lambda: standin.stats()["in_flight"] >= 10, timeout=30)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])

@@ -15,14 +15,13 @@ from accounts.models import Membership
 from gallery import services
 from gallery.models import GeneratedImage, Generation
 from tests.factories import FavoriteFactory, GeneratedImageFactory, GenerationFactory
-from tests.team_world import FAST_HASHERS, TeamWorld, build_world, share
+from tests.team_world import TeamWorld, build_world, share
 
 pytestmark = [pytest.mark.teams, pytest.mark.django_db]
 
 
 @pytest.fixture
-def world(settings) -> TeamWorld:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def world() -> TeamWorld:
     return build_world()
 
 

@@ -19,14 +19,8 @@ from accounts.models import Membership, Profile, Team
 from gallery.models import Generation
 from tests.conftest import wait_for
 from tests.factories import GenerationFactory, MembershipFactory, TeamFactory, UserFactory
-from tests.team_world import FAST_HASHERS
 
 pytestmark = [pytest.mark.teams, pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def form(**changes: object) -> dict[str, object]:

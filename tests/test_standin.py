@@ -437,7 +437,8 @@ def test_control_endpoints(standin: StandinServer, api: httpx.Client) -> None:
 
 
 def test_200_requests_are_in_flight_at_once(standin: StandinServer) -> None:
-    standin.config.latency = (1.0, 1.0)
+    # Long enough that the first answers are not sent before the last of 200 clients connects.
+    standin.config.latency = (3.0, 3.0)
     clients = 200
     start = threading.Barrier(clients)
     limits = httpx.Limits(max_connections=clients + 10)

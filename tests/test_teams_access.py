@@ -19,14 +19,13 @@ from accounts.models import Membership
 from accounts.selectors import CURRENT_TEAM_SESSION_KEY
 from gallery.models import Favorite, GeneratedImage, Generation
 from tests.factories import UserFactory
-from tests.team_world import FAST_HASHERS, TeamWorld, build_world
+from tests.team_world import TeamWorld, build_world
 
 pytestmark = [pytest.mark.teams, pytest.mark.security, pytest.mark.django_db]
 
 
 @pytest.fixture
-def world(settings) -> TeamWorld:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def world() -> TeamWorld:
     return build_world()
 
 

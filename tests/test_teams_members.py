@@ -14,14 +14,8 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Membership
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
-from tests.team_world import FAST_HASHERS
 
 pytestmark = [pytest.mark.teams, pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def messages_of(response: Any) -> list[str]:

@@ -14,14 +14,8 @@ from django.utils import timezone
 from accounts.models import Membership, Profile
 from gallery.models import Generation
 from tests.factories import GenerationFactory, MembershipFactory, TeamFactory, UserFactory
-from tests.team_world import FAST_HASHERS
 
 pytestmark = [pytest.mark.teams, pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 BAR = re.compile(r'<rect x="[\d.]+" y="[\d.-]+" width="[\d.]+" height="([\d.]+)">'

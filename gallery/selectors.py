@@ -18,12 +18,23 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.sql.datastructures import BaseTable
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import search
 from .models import (
     SEARCH_CONFIG,
     Export,
@@ -35,8 +46,6 @@ from .models import (
 
 Viewer = AbstractBaseUser | AnonymousUser
 
-# How many of the newest images a search looks through before asking the full-text index.
-WALK_LIMIT = 2000
 MARK_START, MARK_END = "\ue000", "\ue001"
 WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
@@ -158,14 +167,19 @@ class Scope:
     """Which images a page lists: one user's own, or those shared with a team."""
 
     condition: Q
+    # The column that tells the scope's rows apart, and its value.
+    column: str
+    key: int
 
     @classmethod
     def own(cls, user: Viewer) -> Scope:
-        return cls(Q(user_id=_user_id(user), deleted_at__isnull=True))
+        user_id = _user_id(user)
+        return cls(Q(user_id=user_id, deleted_at__isnull=True), "user_id", user_id)
 
     @classmethod
     def library(cls, team_id: int) -> Scope:
-        return cls(Q(shared_team_id=team_id, deleted_at__isnull=True))
+        condition = Q(shared_team_id=team_id, deleted_at__isnull=True)
+        return cls(condition, "shared_team_id", team_id)
 
 
 def _search_query(text: str) -> SearchQuery:
@@ -237,12 +251,10 @@ def _cursor_for(image: GeneratedImage, sort: str) -> str:
     return Cursor(sort, key, image.pk).encode()
 
 
-def _walk_vector() -> Func:
-    # The same vector through a function the full-text index cannot serve, so the planner walks
-    # the (scope, created) index instead; setweight keeps positions, so phrases still match.
-    return Func(
-        F("search_vector"), Value("A"), function="setweight", output_field=SearchVectorField()
-    )
+def _matches_by_walking(query: SearchQuery) -> Func:
+    # The match through a function the full-text index cannot serve, so the planner walks the
+    # (scope, created) index instead.
+    return Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
 
 
 def _page_rows(
@@ -260,6 +272,37 @@ def _page_rows(
     return _ordered_rows(scope, filters, cursor, viewer_id, size, walk_first=walk_first)
 
 
+def _search_start(ahead: QuerySet[GeneratedImage], text: str) -> tuple[str | None, bool]:
+    """The search's tsquery as PostgreSQL prints it, and whether the rows ahead are so few that
+    walking them all is the cheapest way (one statement for both)."""
+    head = ahead.order_by().values("pk")[: search.DEFAULT_WALK]
+    head_sql, head_params = head.query.sql_with_params()  # Django's SQL, values apart
+    printed = "CASE WHEN %s <> '' THEN websearch_to_tsquery(%s::regconfig, %s)::text END"
+    statement = f"SELECT {printed}, (SELECT count(*) FROM ({head_sql}) AS head)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [text, SEARCH_CONFIG, text, *head_params])
+        tsquery, rows_ahead = cursor.fetchone()
+    return tsquery, rows_ahead < search.DEFAULT_WALK
+
+
+class _WalkedRows(BaseTable):
+    """The images table in a query's FROM, replaced by the scope's next `rows` in the page's
+    order (a query with a LIMIT). PostgreSQL reads them one by one and stops once the page is
+    full, so a walk costs the rows it reads, and never more than that LIMIT."""
+
+    def __init__(self, table_name: str, alias: str, rows: QuerySet[GeneratedImage]) -> None:
+        super().__init__(table_name, alias)
+        self.rows = rows
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.rows.query.get_compiler(connection=connection).as_sql()
+        return f"({sql}) {connection.ops.quote_name(self.table_alias)}", tuple(params)
+
+    def relabeled_clone(self, change_map: dict[str | None, str]) -> _WalkedRows:
+        alias = change_map.get(self.table_alias) or self.table_alias or self.table_name
+        return self.__class__(self.table_name, alias, self.rows)
+
+
 def _ordered_rows(
     scope: Scope,
     filters: GalleryFilters,
@@ -272,23 +315,23 @@ def _ordered_rows(
 ) -> list[GeneratedImage]:
     """Newest or oldest first.
 
-    A search or filter looks through the next WALK_LIMIT rows in order first, which a common
-    word fills at once; only when that run holds too few matches does it ask the full-text
-    index for the older rows, which are then few. So neither a common nor a rare word costs
-    more than a bounded amount, for a user with a hundred images or a hundred thousand.
+    A search or filter walks the next rows in order first, as many as the statistics say a page
+    needs (see gallery.search), and asks the full-text index for the older rows only when that
+    run held too few matches; a query the statistics call rare asks the index at once. So
+    neither a common nor a rare word costs more than a bounded amount, for a user with a
+    hundred images or a hundred thousand.
     """
     sort = "oldest" if filters.sort == "oldest" else "newest"
     base = GeneratedImage.objects.filter(scope.condition)
     query = _search_query(filters.q) if filters.q else None
     ordering = ORDERINGS[sort]
 
-    def finish(images: Any, *, walk: bool, limit: int) -> list[GeneratedImage]:
+    def finish(
+        images: Any, *, walk: bool, limit: int, walked: QuerySet[GeneratedImage] | None = None
+    ) -> list[GeneratedImage]:
         images = _apply_filters(images, filters, viewer_id)
         if query is not None:
-            if walk:
-                images = images.alias(walk_vector=_walk_vector()).filter(walk_vector=query)
-            else:
-                images = images.filter(search_vector=query)
+            images = images.filter(_matches_by_walking(query) if walk else Q(search_vector=query))
         if narrow is not None:
             images = narrow(images)
         starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))
@@ -297,7 +340,11 @@ def _ordered_rows(
         if query is not None:
             # Computed for the rows shown only: PostgreSQL evaluates them after the LIMIT.
             images = images.annotate(**_headlines(query))
-        return list(with_card_fields(images)[:limit])
+        images = with_card_fields(images)[:limit]
+        if walked is not None:
+            table = GeneratedImage._meta.db_table
+            images.query.alias_map[table] = _WalkedRows(table, table, walked)
+        return list(images)
 
     narrowing = bool(
         query is not None or narrow or filters.favorites or filters.model or filters.size
@@ -306,15 +353,20 @@ def _ordered_rows(
     if not narrowing or not walk_first:
         return finish(base, walk=False, limit=size + 1)
     ahead = _after_cursor(base, cursor, sort).order_by(*ordering)
-    boundary = ahead.values_list("created_at", flat=True)[WALK_LIMIT - 1 : WALK_LIMIT].first()
-    if boundary is None:
+    tsquery, few = _search_start(ahead, filters.q)
+    if few:
         return finish(base, walk=True, limit=size + 1)
-    newest = sort == "newest"
-    near_rows = base.filter(**{"created_at__gte" if newest else "created_at__lte": boundary})
-    near = finish(near_rows, walk=True, limit=size + 1)
+    walk = search.walk_length(tsquery, filters, size + 1, (scope.column, scope.key))
+    if walk == 0:
+        return finish(base, walk=False, limit=size + 1)
+    near = finish(base, walk=True, limit=size + 1, walked=ahead[:walk])
     if len(near) > size:
         return near
-    far_rows = base.filter(**{"created_at__lt" if newest else "created_at__gt": boundary})
+    # Too few matches among the rows walked: the older ones are asked of the index.
+    last = ahead.values_list("created_at", "pk")[walk - 1 : walk].first()
+    if last is None:
+        return near
+    far_rows = _after_cursor(base, Cursor(sort, last[0].isoformat(), last[1]), sort)
     return near + finish(far_rows, walk=False, limit=size + 1 - len(near))
 
 

@@ -20,13 +20,16 @@ from django.contrib.postgres.search import (
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Exists,
+    Expression,
     F,
     Func,
     OuterRef,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.sql.datastructures import BaseTable
 from django.http import Http404
@@ -187,7 +190,7 @@ def _search_query(text: str) -> SearchQuery:
 
 
 def _apply_filters(images: QuerySet[Any], filters: GalleryFilters, viewer_id: int) -> Any:
-    for name in ("model", "size", "quality", "style"):
+    for name in search.FILTER_COLUMNS:
         value = getattr(filters, name)
         if value:
             images = images.filter(**{name: value})
@@ -251,10 +254,17 @@ def _cursor_for(image: GeneratedImage, sort: str) -> str:
     return Cursor(sort, key, image.pk).encode()
 
 
-def _matches_by_walking(query: SearchQuery) -> Func:
-    # The match through a function the full-text index cannot serve, so the planner walks the
-    # (scope, created) index instead.
-    return Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
+def _matches_by_walking(query: SearchQuery, filters: GalleryFilters) -> Expression:
+    """The match through a function the full-text index cannot serve, so the planner walks the
+    (scope, created) index instead. PostgreSQL tests a column's equality to a value after its
+    other conditions, whatever their cost: the filters are written into the match, so that it
+    is tested only on the rows they let through."""
+    match = Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
+    columns = {name: getattr(filters, name) for name in search.FILTER_COLUMNS}
+    columns = {name: value for name, value in columns.items() if value}
+    if not columns:
+        return match
+    return Case(When(Q(**columns), then=match), default=Value(False), output_field=BooleanField())
 
 
 def _page_rows(
@@ -331,7 +341,9 @@ def _ordered_rows(
     ) -> list[GeneratedImage]:
         images = _apply_filters(images, filters, viewer_id)
         if query is not None:
-            images = images.filter(_matches_by_walking(query) if walk else Q(search_vector=query))
+            images = images.filter(
+                _matches_by_walking(query, filters) if walk else Q(search_vector=query)
+            )
         if narrow is not None:
             images = narrow(images)
         starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))

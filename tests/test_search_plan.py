@@ -104,7 +104,8 @@ def test_without_statistics_every_search_walks_the_default(monkeypatch) -> None:
 @pytest.fixture
 def gallery(settings, monkeypatch):  # type: ignore[no-untyped-def]
     """30 images on pages of 4, newest first: every third holds "lantern", the two oldest
-    "comet"; the walk's scale shrunk so that 30 rows are a large scope."""
+    "comet", every other one is "natural"; the walk's scale shrunk so that 30 rows are a large
+    scope."""
     settings.GALLERY_PAGE_SIZE = 4
     monkeypatch.setattr(search, "DEFAULT_WALK", 3)
     owner = UserFactory()
@@ -116,7 +117,11 @@ def gallery(settings, monkeypatch):  # type: ignore[no-untyped-def]
         if number < 2:
             words.append("comet")
         image = GeneratedImageFactory(
-            generation=GenerationFactory(user=owner, prompt=" ".join(words) + f" {number}"),
+            generation=GenerationFactory(
+                user=owner,
+                prompt=" ".join(words) + f" {number}",
+                style="natural" if number % 2 else "vivid",
+            ),
             revised_prompt="",
         )
         GeneratedImage.objects.filter(pk=image.pk).update(
@@ -151,6 +156,15 @@ def test_every_walk_length_finds_every_match_once_in_order(  # type: ignore[no-u
 ) -> None:
     monkeypatch.setattr(search, "walk_length", lambda *args: walk)
     assert every_page(gallery, GalleryFilters(q=word, sort=sort)) == expected(gallery, word, sort)
+
+
+@pytest.mark.parametrize("walk", [0, 3, 7, 100])
+def test_a_filtered_walk_finds_every_filtered_match_once(gallery, monkeypatch, walk: int) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(search, "walk_length", lambda *args: walk)
+    found = every_page(gallery, GalleryFilters(q="lantern", style="natural"))
+    wanted = GeneratedImage.objects.filter(style="natural", generation__prompt__contains="lantern")
+    assert found == list(wanted.order_by("-created_at", "-pk").values_list("pk", flat=True))
+    assert len(found) == 5
 
 
 def test_a_search_the_index_answers_costs_two_queries(gallery, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,12 @@ from gallery import search, selectors
 from gallery.models import GeneratedImage
 from gallery.search import Column, Frequencies
 from gallery.selectors import Cursor, GalleryFilters, Scope
-from tests.factories import GeneratedImageFactory, GenerationFactory, UserFactory
+from tests.factories import (
+    FavoriteFactory,
+    GeneratedImageFactory,
+    GenerationFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.gallery, pytest.mark.django_db]
 
@@ -165,6 +170,25 @@ def test_a_filtered_walk_finds_every_filtered_match_once(gallery, monkeypatch, w
     wanted = GeneratedImage.objects.filter(style="natural", generation__prompt__contains="lantern")
     assert found == list(wanted.order_by("-created_at", "-pk").values_list("pk", flat=True))
     assert len(found) == 5
+
+
+@pytest.mark.parametrize("walk", [0, 3, 7, 100])
+def test_relevance_and_favorites_find_the_same_rows_whatever_the_walk(  # type: ignore[no-untyped-def]
+    gallery, monkeypatch, walk: int
+) -> None:
+    starred = GeneratedImage.objects.filter(generation__prompt__contains="lantern")[::2]
+    for image in starred:
+        FavoriteFactory(user=gallery, image=image)
+    searches = [
+        GalleryFilters(q="lantern", sort="relevance"),
+        GalleryFilters(q="harbour", favorites=True),
+    ]
+    monkeypatch.setattr(search, "DEFAULT_WALK", 1000)  # the scope is small: walked whole
+    wanted = [every_page(gallery, filters) for filters in searches]
+    monkeypatch.setattr(search, "DEFAULT_WALK", 3)
+    monkeypatch.setattr(search, "walk_length", lambda *args: walk)
+    assert [every_page(gallery, filters) for filters in searches] == wanted
+    assert len(wanted[0]) == 10 and len(wanted[1]) == len(starred)
 
 
 def test_a_search_the_index_answers_costs_two_queries(gallery, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -52,24 +52,72 @@ class ChoiceField(forms.ChoiceField):
     widget = Select
 
 
+class LeanInput(forms.widgets.Input):
+    """An input written here rather than by the template engine, as Select above."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            shown,
+            flatatt(widget["attrs"]),
+        )
+
+
+class NumberInput(LeanInput, forms.NumberInput):
+    pass
+
+
+class HiddenInput(LeanInput, forms.HiddenInput):
+    pass
+
+
+class Textarea(forms.Textarea):
+    """A textarea written here rather than by the template engine, as Select above."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            widget["value"] or "",
+        )
+
+
 class GenerationForm(forms.Form):
     """The API's own rules, so that nothing the API would refuse is ever enqueued."""
 
     prompt = forms.CharField(
         min_length=1,
         max_length=PROMPT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Describe the image…"}),
+        widget=Textarea(attrs={"rows": 3, "placeholder": "Describe the image…"}),
     )
     model = ChoiceField(choices=())
-    n = forms.IntegerField(label="Images", min_value=1, max_value=10, initial=1)
+    n = forms.IntegerField(label="Images", min_value=1, max_value=10, initial=1, widget=NumberInput)
     size = ChoiceField(choices=_choices(SIZES), initial="1024x1024")
     quality = ChoiceField(choices=_choices(QUALITIES), initial="standard")
     style = ChoiceField(choices=_choices(STYLES), initial="vivid")
     response_format = ChoiceField(
         label="Response format", choices=_choices(RESPONSE_FORMATS), initial="url"
     )
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
-    remixed_from = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    idempotency_key = forms.UUIDField(widget=HiddenInput, required=False)
+    remixed_from = forms.IntegerField(widget=HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

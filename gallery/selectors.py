@@ -539,6 +539,7 @@ def recent_generations(
     rows = list(
         Generation.objects.filter(user_id=_user_id(user))
         .filter(Q(status__in=Generation.PENDING) | Q(status__in=failed, created_at__gte=since))
+        .only("status", "prompt", "n", "error_message", "created_at")
         .order_by("-created_at")[:60]
     )
     pending = [row for row in rows if row.is_pending]

@@ -306,7 +306,7 @@ class _WalkedRows(BaseTable):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = self.rows.query.get_compiler(connection=connection).as_sql()
-        return f"({sql}) {connection.ops.quote_name(self.table_alias)}", tuple(params)
+        return f"({sql}) {compiler.quote_name_unless_alias(self.table_alias)}", tuple(params)
 
     def relabeled_clone(self, change_map: dict[str | None, str]) -> _WalkedRows:
         alias = change_map.get(self.table_alias) or self.table_alias or self.table_name
@@ -354,8 +354,10 @@ def _ordered_rows(
             images = images.annotate(**_headlines(query))
         images = with_card_fields(images)[:limit]
         if walked is not None:
-            table = GeneratedImage._meta.db_table
-            images.query.alias_map[table] = _WalkedRows(table, table, walked)
+            table = images.query.get_initial_alias()
+            assert table is not None
+            base_table = images.query.alias_map[table].table_name
+            images.query.alias_map[table] = _WalkedRows(base_table, table, walked)
         return list(images)
 
     narrowing = bool(
@@ -366,6 +368,8 @@ def _ordered_rows(
         return finish(base, walk=False, limit=size + 1)
     ahead = _after_cursor(base, cursor, sort).order_by(*ordering)
     tsquery, few = _search_start(ahead, filters.q)
+    if filters.q and not tsquery:
+        return []  # only stop words: nothing can match
     if few:
         return finish(base, walk=True, limit=size + 1)
     walk = search.walk_length(tsquery, filters, size + 1, (scope.column, scope.key))
@@ -374,11 +378,12 @@ def _ordered_rows(
     near = finish(base, walk=True, limit=size + 1, walked=ahead[:walk])
     if len(near) > size:
         return near
-    # Too few matches among the rows walked: the older ones are asked of the index.
-    last = ahead.values_list("created_at", "pk")[walk - 1 : walk].first()
-    if last is None:
-        return near
-    far_rows = _after_cursor(base, Cursor(sort, last[0].isoformat(), last[1]), sort)
+    # Too few matches: every walked row after the last one found is not a match, so the index
+    # is asked for the matches after that one (or after the page's cursor when none was found).
+    far_rows = base
+    if near:
+        found = Cursor(sort, near[-1].created_at.isoformat(), near[-1].pk)
+        far_rows = _after_cursor(base, found, sort)
     return near + finish(far_rows, walk=False, limit=size + 1 - len(near))
 
 

@@ -18,6 +18,8 @@ from tests.factories import (
     FavoriteFactory,
     GeneratedImageFactory,
     GenerationFactory,
+    MembershipFactory,
+    TeamFactory,
     UserFactory,
 )
 
@@ -108,9 +110,9 @@ def test_without_statistics_every_search_walks_the_default(monkeypatch) -> None:
 
 @pytest.fixture
 def gallery(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    """30 images on pages of 4, newest first: every third holds "lantern", the two oldest
-    "comet", every other one is "natural"; the walk's scale shrunk so that 30 rows are a large
-    scope."""
+    """30 images on pages of 4, created in threes at one instant: every third holds "lantern",
+    the two oldest "comet", every other one is "natural"; the walk's scale shrunk so that 30
+    rows are a large scope."""
     settings.GALLERY_PAGE_SIZE = 4
     monkeypatch.setattr(search, "DEFAULT_WALK", 3)
     owner = UserFactory()
@@ -129,9 +131,9 @@ def gallery(settings, monkeypatch):  # type: ignore[no-untyped-def]
             ),
             revised_prompt="",
         )
-        GeneratedImage.objects.filter(pk=image.pk).update(
-            created_at=start + timedelta(minutes=number)
-        )
+        # In threes at one instant, as the images of one generation are.
+        moment = start + timedelta(minutes=number // 3)
+        GeneratedImage.objects.filter(pk=image.pk).update(created_at=moment)
     return owner
 
 
@@ -191,6 +193,40 @@ def test_relevance_and_favorites_find_the_same_rows_whatever_the_walk(  # type: 
     assert len(wanted[0]) == 10 and len(wanted[1]) == len(starred)
 
 
+@pytest.mark.parametrize("walk", [0, 3, 7, 100])
+def test_filters_without_words_find_every_row_once(gallery, monkeypatch, walk: int) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(search, "walk_length", lambda *args: walk)
+    found = every_page(gallery, GalleryFilters(style="natural", sort="oldest"))
+    wanted = GeneratedImage.objects.filter(user=gallery, style="natural")
+    assert found == list(wanted.order_by("created_at", "pk").values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("walk", [0, 4, 100])
+def test_a_team_library_is_walked_like_a_gallery(gallery, monkeypatch, walk: int) -> None:  # type: ignore[no-untyped-def]
+    team = TeamFactory()
+    MembershipFactory(team=team, user=gallery)
+    GeneratedImage.objects.filter(user=gallery).update(shared_team=team, shared_at=timezone.now())
+    monkeypatch.setattr(search, "walk_length", lambda *args: walk)
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = selectors.gallery_page(
+            gallery, Scope.library(team.pk), GalleryFilters(q="lantern"), cursor
+        )
+        seen += [image.pk for image in page.images]
+        if page.next_cursor is None:
+            break
+        cursor = Cursor.decode(page.next_cursor)
+    assert seen == expected(gallery, "lantern", "newest")
+
+
+def test_a_query_of_stop_words_finds_nothing_at_once(gallery) -> None:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.gallery_page(gallery, Scope.own(gallery), GalleryFilters(q="the and"))
+    assert page.images == []
+    assert len(queries) <= 2  # the lexemes, and the look for a misspelling
+
+
 def test_a_search_the_index_answers_costs_two_queries(gallery, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(search, "walk_length", lambda *args: 0)
     with CaptureQueriesContext(connection) as queries:
@@ -214,9 +250,9 @@ def test_a_walk_with_too_few_matches_asks_the_index_for_the_older_rows(
     monkeypatch.setattr(search, "walk_length", lambda *args: 5)
     with CaptureQueriesContext(connection) as queries:
         page = selectors.gallery_page(gallery, Scope.own(gallery), GalleryFilters(q="comet"))
-    # Neither comet is among the five newest rows: the walk, the fifth row's key, the index.
+    # Neither comet is among the five newest rows: the lexemes, the walk, then the index.
     assert [image.pk for image in page.images] == expected(gallery, "comet", "newest")
-    assert len(queries) == 4
+    assert len(queries) == 3
 
 
 def test_a_small_scope_is_walked_whole_in_one_query(monkeypatch) -> None:  # type: ignore[no-untyped-def]

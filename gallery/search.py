@@ -16,11 +16,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.db.models import BooleanField, Case, Expression, F, Func, Q, QuerySet, Value, When
+from django.db.models.sql.datastructures import BaseTable
 
-from .models import GeneratedImage
+from .models import SEARCH_CONFIG, GeneratedImage
 
 if TYPE_CHECKING:
     from .selectors import GalleryFilters
@@ -173,3 +176,48 @@ def walk_length(
     if tsquery and walked > INDEX_MATCH_COST * words * scope_rows:
         return 0
     return min(MAX_WALK, max(DEFAULT_WALK, int(MARGIN * walked)))
+
+
+def matches_by_walking(query: SearchQuery, filters: GalleryFilters) -> Expression:
+    """The match through a function the full-text index cannot serve, so the planner walks the
+    (scope, created) index instead. PostgreSQL tests a column's equality to a value after its
+    other conditions, whatever their cost: the filters are written into the match, so that it
+    is tested only on the rows they let through."""
+    match = Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
+    columns = {name: getattr(filters, name) for name in FILTER_COLUMNS}
+    columns = {name: value for name, value in columns.items() if value}
+    if not columns:
+        return match
+    return Case(When(Q(**columns), then=match), default=Value(False), output_field=BooleanField())
+
+
+def start(ahead: QuerySet[GeneratedImage], text: str) -> tuple[str | None, bool]:
+    """A search's first statement: its tsquery as PostgreSQL prints it, and whether the rows
+    ahead are so few that walking them all is the cheapest way."""
+    head = ahead.order_by().values("pk")[:DEFAULT_WALK]
+    head_sql, head_params = head.query.sql_with_params()  # Django's SQL, values apart
+    printed = "CASE WHEN %s <> '' THEN websearch_to_tsquery(%s::regconfig, %s)::text END"
+    statement = f"SELECT {printed}, (SELECT count(*) FROM ({head_sql}) AS head)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [text, SEARCH_CONFIG, text, *head_params])
+        tsquery, rows_ahead = cursor.fetchone()
+    return tsquery, rows_ahead < DEFAULT_WALK
+
+
+class WalkedRows(BaseTable):
+    """The images table in a query's FROM, replaced by the scope's next `rows` in the page's
+    order (a query with a LIMIT). PostgreSQL reads them one by one and stops once the page is
+    full, so a walk costs the rows it reads, and never more than that LIMIT. For SELECTs only:
+    an UPDATE or DELETE would not see the LIMIT."""
+
+    def __init__(self, table_name: str, alias: str, rows: QuerySet[GeneratedImage]) -> None:
+        super().__init__(table_name, alias)
+        self.rows = rows
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.rows.query.get_compiler(connection=connection).as_sql()
+        return f"({sql}) {compiler.quote_name_unless_alias(self.table_alias)}", tuple(params)
+
+    def relabeled_clone(self, change_map: dict[str | None, str]) -> WalkedRows:
+        alias = change_map.get(self.table_alias) or self.table_alias or self.table_name
+        return self.__class__(self.table_name, alias, self.rows)

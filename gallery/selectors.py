@@ -19,19 +19,14 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
     Exists,
-    Expression,
     F,
     Func,
     OuterRef,
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.sql.datastructures import BaseTable
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -254,19 +249,6 @@ def _cursor_for(image: GeneratedImage, sort: str) -> str:
     return Cursor(sort, key, image.pk).encode()
 
 
-def _matches_by_walking(query: SearchQuery, filters: GalleryFilters) -> Expression:
-    """The match through a function the full-text index cannot serve, so the planner walks the
-    (scope, created) index instead. PostgreSQL tests a column's equality to a value after its
-    other conditions, whatever their cost: the filters are written into the match, so that it
-    is tested only on the rows they let through."""
-    match = Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
-    columns = {name: getattr(filters, name) for name in search.FILTER_COLUMNS}
-    columns = {name: value for name, value in columns.items() if value}
-    if not columns:
-        return match
-    return Case(When(Q(**columns), then=match), default=Value(False), output_field=BooleanField())
-
-
 def _page_rows(
     scope: Scope,
     filters: GalleryFilters,
@@ -280,37 +262,6 @@ def _page_rows(
     if filters.q and filters.sort == "relevance":
         return _relevance_rows(scope, filters, cursor, viewer_id, size)
     return _ordered_rows(scope, filters, cursor, viewer_id, size, walk_first=walk_first)
-
-
-def _search_start(ahead: QuerySet[GeneratedImage], text: str) -> tuple[str | None, bool]:
-    """The search's tsquery as PostgreSQL prints it, and whether the rows ahead are so few that
-    walking them all is the cheapest way (one statement for both)."""
-    head = ahead.order_by().values("pk")[: search.DEFAULT_WALK]
-    head_sql, head_params = head.query.sql_with_params()  # Django's SQL, values apart
-    printed = "CASE WHEN %s <> '' THEN websearch_to_tsquery(%s::regconfig, %s)::text END"
-    statement = f"SELECT {printed}, (SELECT count(*) FROM ({head_sql}) AS head)"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [text, SEARCH_CONFIG, text, *head_params])
-        tsquery, rows_ahead = cursor.fetchone()
-    return tsquery, rows_ahead < search.DEFAULT_WALK
-
-
-class _WalkedRows(BaseTable):
-    """The images table in a query's FROM, replaced by the scope's next `rows` in the page's
-    order (a query with a LIMIT). PostgreSQL reads them one by one and stops once the page is
-    full, so a walk costs the rows it reads, and never more than that LIMIT."""
-
-    def __init__(self, table_name: str, alias: str, rows: QuerySet[GeneratedImage]) -> None:
-        super().__init__(table_name, alias)
-        self.rows = rows
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        sql, params = self.rows.query.get_compiler(connection=connection).as_sql()
-        return f"({sql}) {compiler.quote_name_unless_alias(self.table_alias)}", tuple(params)
-
-    def relabeled_clone(self, change_map: dict[str | None, str]) -> _WalkedRows:
-        alias = change_map.get(self.table_alias) or self.table_alias or self.table_name
-        return self.__class__(self.table_name, alias, self.rows)
 
 
 def _ordered_rows(
@@ -342,7 +293,7 @@ def _ordered_rows(
         images = _apply_filters(images, filters, viewer_id)
         if query is not None:
             images = images.filter(
-                _matches_by_walking(query, filters) if walk else Q(search_vector=query)
+                search.matches_by_walking(query, filters) if walk else Q(search_vector=query)
             )
         if narrow is not None:
             images = narrow(images)
@@ -357,7 +308,7 @@ def _ordered_rows(
             table = images.query.get_initial_alias()
             assert table is not None
             base_table = images.query.alias_map[table].table_name
-            images.query.alias_map[table] = _WalkedRows(base_table, table, walked)
+            images.query.alias_map[table] = search.WalkedRows(base_table, table, walked)
         return list(images)
 
     narrowing = bool(
@@ -367,7 +318,7 @@ def _ordered_rows(
     if not narrowing or not walk_first:
         return finish(base, walk=False, limit=size + 1)
     ahead = _after_cursor(base, cursor, sort).order_by(*ordering)
-    tsquery, few = _search_start(ahead, filters.q)
+    tsquery, few = search.start(ahead, filters.q)
     if filters.q and not tsquery:
         return []  # only stop words: nothing can match
     if few:

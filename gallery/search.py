@@ -107,17 +107,22 @@ def _read_frequencies() -> Frequencies | None:
             """,
             [table, table, ["search_vector", *FILTER_COLUMNS, *SCOPE_COLUMNS]],
         )
-        rows = cursor.fetchall()
+        return frequencies_from(cursor.fetchall())
+
+
+def frequencies_from(rows: list[tuple[Any, ...]]) -> Frequencies | None:
+    """Frequencies from pg_stats rows: (column, null share, n_distinct, common values, their
+    shares, common elements, their shares, the table's reltuples)."""
     lexemes: dict[str, float] = {}
     columns: dict[str, Column] = {}
     table_rows = 0.0
     for name, nulls, distinct, values, shares, elements, element_shares, reltuples in rows:
         table_rows = float(reltuples)
         if name == "search_vector":
-            # The element shares are followed by their minimum, maximum and null share.
+            # The element shares are followed by summary figures (their minimum and maximum).
             lexemes = dict(zip(elements or [], element_shares or [], strict=False))
             continue
-        common = dict(zip(values or [], shares or [], strict=True))
+        common = dict(zip(values or [], shares or [], strict=False))
         # n_distinct below zero is a share of the rows rather than a count.
         distinct = -distinct * table_rows if distinct < 0 else distinct
         rest = max(distinct - len(common), 1.0)

@@ -266,6 +266,27 @@ def test_a_small_scope_is_walked_whole_in_one_query(monkeypatch) -> None:  # typ
     assert len(queries) == 2
 
 
+def test_statistics_rows_are_read_whatever_postgresql_leaves_empty() -> None:
+    rows = [
+        ("search_vector", 0.0, -0.5, None, None, ["cat", "dog"], [0.3, 0.1, 0.1, 0.3], 1000.0),
+        # n_distinct below zero is a share of the rows; integers come as their text.
+        ("user_id", 0.0, -0.01, ["7"], [0.5], None, None, 1000.0),
+        ("shared_team_id", 0.9, 3.0, None, None, None, None, 1000.0),
+        ("style", 0.0, 2.0, ["vivid", "natural"], [0.6, 0.4], None, None, 1000.0),
+    ]
+    stats = search.frequencies_from(rows)
+    assert stats is not None
+    assert stats.lexemes == {"cat": 0.3, "dog": 0.1}
+    assert stats.columns["user_id"].share(7) == 0.5
+    assert stats.columns["user_id"].share(8) == pytest.approx(0.5 / 9)
+    assert stats.columns["shared_team_id"].share(1) == pytest.approx(0.1 / 3)
+    assert stats.columns["style"].share("natural") == 0.4
+    assert search.frequencies_from([]) is None
+    # Never analyzed (no lexemes), or emptied since (reltuples -1): nothing to go by.
+    assert search.frequencies_from([row[:5] + (None, None, 1000.0) for row in rows]) is None
+    assert search.frequencies_from([row[:7] + (-1.0,) for row in rows]) is None
+
+
 # -- the statistics themselves --------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ common but that a user never wrote costs one bounded walk before the index answe
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -141,15 +142,9 @@ def query_share(tsquery: str, stats: Frequencies) -> float | None:
         return None
     shares = [stats.lexeme(lexeme) for lexeme in lexemes]
     if all(AND.fullmatch(operator) for operator in operators):
-        share = 1.0
-        for each in shares:
-            share *= each
-        return share
+        return math.prod(shares)
     if all(operator == "|" for operator in operators):
-        missed = 1.0
-        for each in shares:
-            missed *= 1 - each
-        return 1 - missed
+        return 1 - math.prod(1 - share for share in shares)
     return None
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gallery import search, selectors
 from gallery.models import GeneratedImage
 from gallery.search import Column, Frequencies
-from gallery.selectors import Cursor, GalleryFilters, Scope
+from gallery.selectors import GalleryFilters, Scope
 from tests.factories import (
     FavoriteFactory,
     GeneratedImageFactory,
@@ -22,6 +22,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.gallery_pages import every_page
 
 pytestmark = [pytest.mark.gallery, pytest.mark.django_db]
 
@@ -137,18 +138,6 @@ def gallery(settings, monkeypatch):  # type: ignore[no-untyped-def]
     return owner
 
 
-def every_page(owner, filters: GalleryFilters) -> list[int]:  # type: ignore[no-untyped-def]
-    seen: list[int] = []
-    cursor = None
-    for _ in range(50):
-        page = selectors.gallery_page(owner, Scope.own(owner), filters, cursor)
-        seen += [image.pk for image in page.images]
-        if page.next_cursor is None:
-            return seen
-        cursor = Cursor.decode(page.next_cursor)
-    pytest.fail("still paging after 50 pages")
-
-
 def expected(owner, word: str, sort: str) -> list[int]:  # type: ignore[no-untyped-def]
     ordering = ("-created_at", "-pk") if sort == "newest" else ("created_at", "pk")
     images = GeneratedImage.objects.filter(user=owner, generation__prompt__contains=word)
@@ -207,16 +196,7 @@ def test_a_team_library_is_walked_like_a_gallery(gallery, monkeypatch, walk: int
     MembershipFactory(team=team, user=gallery)
     GeneratedImage.objects.filter(user=gallery).update(shared_team=team, shared_at=timezone.now())
     monkeypatch.setattr(search, "walk_length", lambda *args: walk)
-    seen: list[int] = []
-    cursor = None
-    while True:
-        page = selectors.gallery_page(
-            gallery, Scope.library(team.pk), GalleryFilters(q="lantern"), cursor
-        )
-        seen += [image.pk for image in page.images]
-        if page.next_cursor is None:
-            break
-        cursor = Cursor.decode(page.next_cursor)
+    seen = every_page(gallery, GalleryFilters(q="lantern"), Scope.library(team.pk))
     assert seen == expected(gallery, "lantern", "newest")
 
 

@@ -16,6 +16,7 @@ from tests.factories import (
     GenerationFactory,
     UserFactory,
 )
+from tests.gallery_pages import every_page
 
 pytestmark = [pytest.mark.gallery, pytest.mark.django_db]
 
@@ -36,20 +37,6 @@ def shown(user, **filters) -> list[int]:  # type: ignore[no-untyped-def]
     """The ids on the first gallery page for these filters."""
     page = selectors.gallery_page(user, Scope.own(user), GalleryFilters(**filters))
     return [image.pk for image in page.images]
-
-
-def walk(user, filters: GalleryFilters) -> list[int]:  # type: ignore[no-untyped-def]
-    """Every id, following next_cursor from the first page to the last."""
-    seen: list[int] = []
-    cursor = None
-    for _ in range(100):
-        page = selectors.gallery_page(user, Scope.own(user), filters, cursor)
-        seen += [image.pk for image in page.images]
-        if page.next_cursor is None:
-            return seen
-        cursor = Cursor.decode(page.next_cursor)
-        assert cursor is not None
-    pytest.fail(f"Still paging after 100 pages: {seen[:50]}…")
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -235,24 +222,24 @@ def many(owner, settings):  # type: ignore[no-untyped-def]
 
 def test_newest_pages_visit_every_image_once_in_order(owner, many) -> None:
     expected = list(many.order_by("-created_at", "-pk").values_list("pk", flat=True))
-    assert walk(owner, GalleryFilters(sort="newest")) == expected
+    assert every_page(owner, GalleryFilters(sort="newest")) == expected
 
 
 def test_oldest_pages_visit_every_image_once_in_order(owner, many) -> None:
     expected = list(many.order_by("created_at", "pk").values_list("pk", flat=True))
-    assert walk(owner, GalleryFilters(sort="oldest")) == expected
+    assert every_page(owner, GalleryFilters(sort="oldest")) == expected
 
 
 def test_search_pages_visit_every_match_once_in_order(owner, many) -> None:
     expected = list(many.order_by("-created_at", "-pk").values_list("pk", flat=True))
-    assert walk(owner, GalleryFilters(q="lighthouse", sort="newest")) == expected
-    filtered = walk(owner, GalleryFilters(q="lighthouse", size="256x256", sort="oldest"))
+    assert every_page(owner, GalleryFilters(q="lighthouse", sort="newest")) == expected
+    filtered = every_page(owner, GalleryFilters(q="lighthouse", size="256x256", sort="oldest"))
     assert filtered == expected[::-1]
 
 
 def test_relevance_pages_visit_every_match_once_even_when_ranks_tie(owner, many) -> None:
     # Every image matches "lighthouse" in its prompt: one tier, newest first, ids settle ties.
-    seen = walk(owner, GalleryFilters(q="lighthouse", sort="relevance"))
+    seen = every_page(owner, GalleryFilters(q="lighthouse", sort="relevance"))
     assert seen == list(many.order_by("-created_at", "-pk").values_list("pk", flat=True))
 
 
@@ -261,7 +248,7 @@ def test_relevance_pages_keep_the_rank_order(owner, many) -> None:
     strong = make_image(owner, "tower tower tower", revised="tower")
     # Only the strong one holds the word in its prompt (weight A): it comes first, then the
     # images matched by their revised prompt alone, newest first.
-    assert walk(owner, GalleryFilters(q="tower", sort="relevance")) == [strong.pk, *weak]
+    assert every_page(owner, GalleryFilters(q="tower", sort="relevance")) == [strong.pk, *weak]
 
 
 @pytest.mark.parametrize(

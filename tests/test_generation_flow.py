@@ -33,6 +33,15 @@ def finished(generation_id: int) -> Generation | None:
     return generation if generation.status not in Generation.PENDING else None
 
 
+def generated(client, **changes: object) -> Generation:  # type: ignore[no-untyped-def]
+    """A new user, logged in, submits the form; their generation once it has ended."""
+    user = UserFactory()
+    client.force_login(user)
+    client.post(reverse("gallery:generate"), form(**changes))
+    generation = Generation.objects.get(user=user)
+    return wait_for(lambda: finished(generation.pk))
+
+
 @pytest.mark.parametrize("response_format", ["b64_json", "url"])
 def test_submitted_prompt_ends_as_stored_images(
     client, celery_worker, standin, standin_config, response_format: str
@@ -63,29 +72,19 @@ def test_submitted_prompt_ends_as_stored_images(
 
 
 def test_upstream_refusal_ends_failed_with_its_reason_shown(client, celery_worker) -> None:
-    user = UserFactory()
-    client.force_login(user)
-    client.post(reverse("gallery:generate"), form(prompt="a forbidden picture", n=1))
-    generation = Generation.objects.get(user=user)
-
-    done = wait_for(lambda: finished(generation.pk))
+    done = generated(client, prompt="a forbidden picture", n=1)
     assert done.status == Generation.Status.REFUSED
     assert done.error_kind == "content_policy"
     assert done.upstream_status == 400
     page = client.get(reverse("gallery:index")).content.decode()
     assert "refused by the content policy" in page
-    detail = client.get(reverse("gallery:generation", args=[generation.pk])).content.decode()
+    detail = client.get(reverse("gallery:generation", args=[done.pk])).content.decode()
     assert "refused by the content policy" in detail
 
 
 def test_server_error_ends_failed_with_a_message(client, celery_worker, standin_config) -> None:
-    user = UserFactory()
-    client.force_login(user)
     standin_config.fail_next = [{"status": 500}, {"status": 502}, {"status": 503}]
-    client.post(reverse("gallery:generate"), form(n=1))
-    generation = Generation.objects.get(user=user)
-
-    done = wait_for(lambda: finished(generation.pk))
+    done = generated(client, n=1)
     assert done.status == Generation.Status.FAILED
     assert done.error_kind == "upstream"
     assert done.attempts == 3
@@ -117,12 +116,7 @@ def test_resent_form_returns_the_first_generation(client, celery_worker) -> None
 
 
 def test_image_bytes_are_what_the_original_view_serves(client, celery_worker) -> None:
-    user = UserFactory()
-    client.force_login(user)
-    client.post(reverse("gallery:generate"), form(n=1))
-    generation = Generation.objects.get(user=user)
-    wait_for(lambda: finished(generation.pk))
-    image = generation.images.get()
+    image = generated(client, n=1).images.get()
     response = client.get(reverse("gallery:image-file", args=[image.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
@@ -136,13 +130,10 @@ def test_stored_images_are_searchable_at_once(client, celery_worker) -> None:
     from gallery.models import SearchTerm
     from gallery.selectors import GalleryFilters, Scope
 
-    user = UserFactory()
-    client.force_login(user)
-    client.post(reverse("gallery:generate"), form(prompt="a lantern by the harbour", n=1))
-    generation = Generation.objects.get(user=user)
-    done = wait_for(lambda: finished(generation.pk))
+    done = generated(client, prompt="a lantern by the harbour", n=1)
     assert done.status == Generation.Status.SUCCEEDED, done.error_message
     image = done.images.get()
+    user = done.user
 
     def found(**filters: str) -> list[int]:
         page = selectors.gallery_page(user, Scope.own(user), GalleryFilters(**filters))

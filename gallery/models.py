@@ -28,6 +28,8 @@ QUALITIES = ["standard", "hd"]
 STYLES = ["vivid", "natural"]
 RESPONSE_FORMATS = ["url", "b64_json"]
 PROMPT_MAX_LENGTH = 1000
+# The image columns a gallery page can be filtered by, one value each.
+IMAGE_FILTER_FIELDS = ("model", "size", "quality", "style")
 
 
 class Generation(models.Model):
@@ -170,9 +172,10 @@ class GeneratedImage(models.Model):
                 name="image_user_created",
                 condition=Q(deleted_at__isnull=True),
             ),
-            # Search within one user's images (btree_gin), so a small user's search stays small.
+            # Search within one user's images (btree_gin), so a small user's search stays small;
+            # the filter columns are in it too, so a filtered search fetches only its matches.
             GinIndex(
-                fields=["user", "search_vector"],
+                fields=["user", "search_vector", *IMAGE_FILTER_FIELDS],
                 name="image_user_search",
                 condition=Q(deleted_at__isnull=True),
             ),
@@ -188,7 +191,7 @@ class GeneratedImage(models.Model):
                 condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
             ),
             GinIndex(
-                fields=["shared_team", "search_vector"],
+                fields=["shared_team", "search_vector", *IMAGE_FILTER_FIELDS],
                 name="image_library_search",
                 condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
             ),

@@ -12,11 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchVectorField,
-)
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import (
     Exists,
@@ -32,7 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import search
+from . import highlight, search
 from .models import (
     SEARCH_CONFIG,
     Export,
@@ -44,7 +40,6 @@ from .models import (
 
 Viewer = AbstractBaseUser | AnonymousUser
 
-MARK_START, MARK_END = "\ue000", "\ue001"
 WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
 
@@ -158,6 +153,8 @@ class GalleryPage:
     filters: GalleryFilters
     corrected_query: str = ""
     favorite_ids: set[int] = field(default_factory=set)
+    # The search's lexemes, to mark the words they match on the cards.
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -168,6 +165,8 @@ class Scope:
     # The column that tells the scope's rows apart, and its value.
     column: str
     key: int
+    # Whether its images are of several people, so that a card says whose it is.
+    shows_owner: bool = False
 
     @classmethod
     def own(cls, user: Viewer) -> Scope:
@@ -177,7 +176,7 @@ class Scope:
     @classmethod
     def library(cls, team_id: int) -> Scope:
         condition = Q(shared_team_id=team_id, deleted_at__isnull=True)
-        return cls(condition, "shared_team_id", team_id)
+        return cls(condition, "shared_team_id", team_id, shows_owner=True)
 
 
 def _search_query(text: str) -> SearchQuery:
@@ -220,14 +219,16 @@ def _after_cursor(images: Any, cursor: Cursor | None, sort: str) -> Any:
 CARD_FIELDS = ("created_at", "revised_prompt", "shared_team_id", "thumb_width", "thumb_height")
 
 
-def with_card_fields(images: QuerySet[GeneratedImage]) -> QuerySet[GeneratedImage]:
-    """Only what a card shows, with its generation's and owner's parts as plain columns:
-    building three model instances for each of 48 rows cost more than the query itself."""
-    return images.only(*CARD_FIELDS).annotate(
-        card_prompt=F("generation__prompt"),
-        card_remixed=F("generation__remixed_from_id"),
-        card_owner=F("user__username"),
+def with_card_fields(
+    images: QuerySet[GeneratedImage], *, owner: bool = False
+) -> QuerySet[GeneratedImage]:
+    """Only what a card shows, with its generation's (and, for cards of others' images, its
+    owner's) parts as plain columns: building three model instances for each of 48 rows cost
+    more than the query itself."""
+    images = images.only(*CARD_FIELDS).annotate(
+        card_prompt=F("generation__prompt"), card_remixed=F("generation__remixed_from_id")
     )
+    return images.annotate(card_owner=F("user__username")) if owner else images
 
 
 ORDERINGS = {
@@ -257,8 +258,9 @@ def _page_rows(
     size: int,
     *,
     walk_first: bool = True,
-) -> list[GeneratedImage]:
-    """One page (size + 1 rows, to tell whether another follows) in the filters' order."""
+) -> tuple[list[GeneratedImage], str | None]:
+    """One page (size + 1 rows, to tell whether another follows) in the filters' order, and the
+    search's tsquery as PostgreSQL prints it (None when it was not asked for)."""
     if filters.q and filters.sort == "relevance":
         return _relevance_rows(scope, filters, cursor, viewer_id, size)
     return _ordered_rows(scope, filters, cursor, viewer_id, size, walk_first=walk_first)
@@ -273,8 +275,8 @@ def _ordered_rows(
     *,
     walk_first: bool = True,
     narrow: Callable[[Any], Any] | None = None,
-) -> list[GeneratedImage]:
-    """Newest or oldest first.
+) -> tuple[list[GeneratedImage], str | None]:
+    """Newest or oldest first, and the search's tsquery.
 
     A search or filter walks the next rows in order first, as many as the statistics say a page
     needs (see gallery.search), and asks the full-text index for the older rows only when that
@@ -286,6 +288,10 @@ def _ordered_rows(
     base = GeneratedImage.objects.filter(scope.condition)
     query = _search_query(filters.q) if filters.q else None
     ordering = ORDERINGS[sort]
+    narrowing = bool(
+        query is not None or narrow or filters.favorites or filters.model or filters.size
+        or filters.quality or filters.style or filters.date_from or filters.date_to
+    )  # fmt: skip
 
     def finish(
         images: Any, *, walk: bool, limit: int, walked: QuerySet[GeneratedImage] | None = None
@@ -297,45 +303,38 @@ def _ordered_rows(
             )
         if narrow is not None:
             images = narrow(images)
-        starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))
         images = _after_cursor(images, cursor, sort).order_by(*ordering)
-        images = images.annotate(is_favorite=Exists(starred))
-        if query is not None:
-            # Computed for the rows shown only: PostgreSQL evaluates them after the LIMIT.
-            images = images.annotate(**_headlines(query))
-        images = with_card_fields(images)[:limit]
         if walked is not None:
-            table = images.query.get_initial_alias()
-            assert table is not None
-            base_table = images.query.alias_map[table].table_name
-            images.query.alias_map[table] = search.WalkedRows(base_table, table, walked)
-        return list(images)
+            images = search.from_rows(images, walked)
+        if narrowing:
+            # A page of matches is found first, and only its rows are joined to what a card
+            # shows: the planner cannot know how many rows a walk or the index yields.
+            images = search.from_rows(GeneratedImage.objects.order_by(*ordering), images[:limit])
+        starred = Favorite.objects.filter(user_id=viewer_id, image_id=OuterRef("pk"))
+        images = images.annotate(is_favorite=Exists(starred))
+        return list(with_card_fields(images, owner=scope.shows_owner)[:limit])
 
-    narrowing = bool(
-        query is not None or narrow or filters.favorites or filters.model or filters.size
-        or filters.quality or filters.style or filters.date_from or filters.date_to
-    )  # fmt: skip
     if not narrowing or not walk_first:
-        return finish(base, walk=False, limit=size + 1)
+        return finish(base, walk=False, limit=size + 1), None
     ahead = _after_cursor(base, cursor, sort).order_by(*ordering)
     tsquery, few = search.start(ahead, filters.q)
     if filters.q and not tsquery:
-        return []  # only stop words: nothing can match
+        return [], None  # only stop words: nothing can match
     if few:
-        return finish(base, walk=True, limit=size + 1)
+        return finish(base, walk=True, limit=size + 1), tsquery
     walk = search.walk_length(tsquery, filters, size + 1, (scope.column, scope.key))
     if walk == 0:
-        return finish(base, walk=False, limit=size + 1)
+        return finish(base, walk=False, limit=size + 1), tsquery
     near = finish(base, walk=True, limit=size + 1, walked=ahead[:walk])
     if len(near) > size:
-        return near
+        return near, tsquery
     # Too few matches: every walked row after the last one found is not a match, so the index
     # is asked for the matches after that one (or after the page's cursor when none was found).
     far_rows = base
     if near:
         found = Cursor(sort, near[-1].created_at.isoformat(), near[-1].pk)
         far_rows = _after_cursor(base, found, sort)
-    return near + finish(far_rows, walk=False, limit=size + 1 - len(near))
+    return near + finish(far_rows, walk=False, limit=size + 1 - len(near)), tsquery
 
 
 def _prompt_vector() -> Func:
@@ -347,7 +346,7 @@ def _prompt_vector() -> Func:
 
 def _relevance_rows(
     scope: Scope, filters: GalleryFilters, cursor: Cursor | None, viewer_id: int, size: int
-) -> list[GeneratedImage]:
+) -> tuple[list[GeneratedImage], str | None]:
     """Relevance in two tiers: images whose prompt matches, then those matched only by the
     revised prompt; newest first within each. This is the order ts_rank gives with the
     prompt weighted above the revised prompt, at the cost of a newest-first search rather
@@ -357,6 +356,7 @@ def _relevance_rows(
     resume = cursor if cursor is not None and cursor.sort == "relevance" else None
     newest = replace(filters, sort="newest")
     rows: list[GeneratedImage] = []
+    tsquery = None
     for tier in (1, 0):
         if resume is not None and tier > resume.tier():
             continue
@@ -371,26 +371,16 @@ def _relevance_rows(
             return images.exclude(prompt_vector=query)
 
         # The second tier is reached on the first tier's last page only: one plain query.
-        found = _ordered_rows(
+        found, printed = _ordered_rows(
             scope, newest, within, viewer_id, size - len(rows), narrow=narrow, walk_first=tier == 1
         )
+        tsquery = tsquery or printed
         for row in found:
             row.tier = tier  # type: ignore[attr-defined]
         rows += found
         if len(rows) > size:
             break
-    return rows
-
-
-def _headlines(query: SearchQuery) -> dict[str, SearchHeadline]:
-    """Prompt and revised prompt with the matched words marked; the template escapes the rest."""
-    options: dict[str, Any] = {"start_sel": MARK_START, "stop_sel": MARK_END, "highlight_all": True}
-    return {
-        "prompt_marked": SearchHeadline(
-            "generation__prompt", query, config=SEARCH_CONFIG, **options
-        ),
-        "revised_marked": SearchHeadline("revised_prompt", query, config=SEARCH_CONFIG, **options),
-    }
+    return rows, tsquery
 
 
 def corrected_query(user_id: int, text: str) -> str:
@@ -426,13 +416,13 @@ def gallery_page(
 ) -> GalleryPage:
     viewer_id = _user_id(viewer)
     size = settings.GALLERY_PAGE_SIZE
-    rows = _page_rows(scope, filters, cursor, viewer_id, size)
+    rows, tsquery = _page_rows(scope, filters, cursor, viewer_id, size)
     corrected = ""
     if not rows and filters.q and cursor is None:
         corrected = corrected_query(viewer_id, filters.q)
         if corrected:
             filters = GalleryFilters(**{**filters.__dict__, "q": corrected})
-            rows = _page_rows(scope, filters, None, viewer_id, size)
+            rows, tsquery = _page_rows(scope, filters, None, viewer_id, size)
     has_next = len(rows) > size
     rows = rows[:size]
     favorite_ids = {row.pk for row in rows if getattr(row, "is_favorite", False)}
@@ -442,6 +432,7 @@ def gallery_page(
         filters=filters,
         corrected_query=corrected,
         favorite_ids=favorite_ids,
+        marks=highlight.query_lexemes(tsquery),
     )
 
 
@@ -479,7 +470,7 @@ def image_neighbors(
     rows = []
     for sort in ("oldest", "newest"):
         ordered = replace(filters, sort=sort)
-        found = _page_rows(
+        found, _ = _page_rows(
             scope, ordered, Cursor(sort, key, image.pk), viewer_id, 0, walk_first=False
         )
         rows.append(found[0].pk if found else None)

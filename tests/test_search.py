@@ -85,9 +85,16 @@ def test_filters_lengthen_the_walk_until_the_index_is_cheaper(stats) -> None:  #
 
 
 def test_the_walk_never_exceeds_its_cap(stats) -> None:  # type: ignore[no-untyped-def]
+    filtered = GalleryFilters(q="cat", style="natural", size="1024x1024")
+    # 400 / 0.03 = 13,333 rows to walk, against the index's 30,000 rows listed for the word.
+    assert search.walk_length("'cat'", filtered, 400, BIG) == search.MAX_WALK
+
+
+def test_the_index_takes_the_filters_into_account(stats) -> None:  # type: ignore[no-untyped-def]
     filtered = GalleryFilters(q="castle", style="natural", size="1024x1024")
-    # 60 / 0.005 = 12,000 rows to walk, against 5,000 matches fetched through the index.
-    assert search.walk_length("'castl'", filtered, 60, BIG) == search.MAX_WALK
+    # 60 / 0.005 = 12,000 rows to walk, against the index's 5,000 rows listed for the word and
+    # 500 that pass the filters too.
+    assert search.walk_length("'castl'", filtered, 60, BIG) == 0
 
 
 def test_what_the_statistics_do_not_cover_walks_the_default(stats) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from gallery import selectors
+from gallery.highlight import marked
 from gallery.models import GeneratedImage
 from gallery.selectors import Cursor, GalleryFilters, Scope
 from tests.factories import (
@@ -54,10 +55,17 @@ def test_a_match_in_the_prompt_ranks_above_a_match_in_the_revised_prompt(owner) 
 def test_search_marks_the_matched_words_of_prompt_and_revised_prompt(owner) -> None:
     make_image(owner, "a red lighthouse on a cliff", revised="lighthouses at dawn, red sky")
     page = selectors.gallery_page(owner, Scope.own(owner), GalleryFilters(q="lighthouse"))
+    assert page.marks == {"lighthous"}
     image = page.images[0]
-    start, end = selectors.MARK_START, selectors.MARK_END
-    assert image.prompt_marked == f"a red {start}lighthouse{end} on a cliff"  # type: ignore[attr-defined]
-    assert image.revised_marked == f"{start}lighthouses{end} at dawn, red sky"  # type: ignore[attr-defined]
+    prompt = image.card_prompt  # type: ignore[attr-defined]
+    assert marked(prompt, page.marks) == "a red <mark>lighthouse</mark> on a cliff"
+    assert marked(image.revised_prompt, page.marks) == "<mark>lighthouses</mark> at dawn, red sky"
+
+
+def test_a_page_without_words_to_search_marks_none(owner) -> None:
+    make_image(owner, "a red lighthouse")
+    for filters in (GalleryFilters(), GalleryFilters(q="the"), GalleryFilters(style="vivid")):
+        assert selectors.gallery_page(owner, Scope.own(owner), filters).marks == frozenset()
 
 
 def test_a_misspelt_word_finds_the_word_of_the_users_prompts(owner) -> None:

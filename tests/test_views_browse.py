@@ -71,12 +71,11 @@ def test_matched_words_are_marked_and_everything_else_is_escaped(client, owner) 
     assert html.count("<mark>") == 2
 
 
-def test_a_prompt_with_the_marking_characters_cannot_inject_marks(client, owner) -> None:
-    # The private-use characters that mark matches may come back in an upstream revised prompt.
-    make_image(owner, "a lighthouse \ue000 unbalanced", revised="\ue001 lighthouse \ue000 x")
+def test_a_prompt_that_holds_mark_tags_cannot_inject_marks(client, owner) -> None:
+    make_image(owner, "a lighthouse <mark>unbalanced", revised="</mark> lighthouse <mark> x")
     response = client.get(INDEX, {"q": "lighthouse"})
-    assert "a <mark>lighthouse</mark>  unbalanced" in response.text
-    assert " <mark>lighthouse</mark>  x" in response.text
+    assert "a <mark>lighthouse</mark> &lt;mark&gt;unbalanced" in response.text
+    assert "&lt;/mark&gt; <mark>lighthouse</mark> &lt;mark&gt; x" in response.text
     assert response.text.count("<mark>") == response.text.count("</mark>") == 2
 
 

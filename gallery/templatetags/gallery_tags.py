@@ -1,27 +1,13 @@
-import re
 from html import escape as _escape
 from typing import Any
 
 from django import template
 from django.template import Context
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ..selectors import MARK_END, MARK_START
+from ..highlight import marked
 
 register = template.Library()
-
-MARKED_WORD = re.compile(f"{MARK_START}([^{MARK_START}{MARK_END}]*){MARK_END}")
-
-
-@register.filter
-def marked(text: str) -> SafeString:
-    """Escape everything, then turn the search's match marks into <mark> elements."""
-    escaped = MARKED_WORD.sub(r"<mark>\1</mark>", escape(text or ""))
-    # A mark character that came with the text itself pairs with nothing: drop it.
-    return mark_safe(  # noqa: S308 - the text was escaped above; only our own tags are added
-        escaped.replace(MARK_START, "").replace(MARK_END, "")
-    )
 
 
 # Cards are built here rather than with {% include %}: a page shows 48 of them, and the
@@ -46,19 +32,28 @@ SELECT = (
 )
 
 
-def _star(image: Any, is_favorite: bool, csrf: str, next_path: str) -> str:
-    """The star form's HTML; every value is escaped here (the callers mark the result safe)."""
-    return STAR.format(
-        url=image.favorite_url,
-        csrf=_escape(csrf),
-        next=_escape(next_path),
-        value="0" if is_favorite else "1",
-        on=" on" if is_favorite else "",
-        pressed="true" if is_favorite else "false",
-        title="Remove the star" if is_favorite else "Star this image",
-        glyph="★" if is_favorite else "☆",
-        label="Unstar" if is_favorite else "Star",
-    )
+def _star_forms(csrf: str, next_path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The star form's HTML for an unstarred and a starred image, in the pieces that go around
+    the image's URL (it appears twice); every value is escaped here."""
+    forms = []
+    for is_favorite in (False, True):
+        form = STAR.format(
+            url="\0",  # a request's path cannot hold NUL, nor can the token
+            csrf=_escape(csrf),
+            next=_escape(next_path),
+            value="0" if is_favorite else "1",
+            on=" on" if is_favorite else "",
+            pressed="true" if is_favorite else "false",
+            title="Remove the star" if is_favorite else "Star this image",
+            glyph="★" if is_favorite else "☆",
+            label="Unstar" if is_favorite else "Star",
+        )
+        forms.append(tuple(form.split("\0")))
+    return forms[0], forms[1]
+
+
+def _star(pieces: tuple[str, ...], url: str) -> str:
+    return url.join(pieces)
 
 
 def _request_bits(context: Context) -> tuple[str, str]:
@@ -72,70 +67,66 @@ def _alt(text: str, limit: int = 120) -> str:
 
 @register.simple_tag(takes_context=True)
 def star_form(context: Context, image: Any, is_favorite: bool) -> SafeString:
-    csrf, next_path = _request_bits(context)
-    return mark_safe(_star(image, bool(is_favorite), csrf, next_path))  # noqa: S308 - escaped
+    forms = _star_forms(*_request_bits(context))
+    html = _star(forms[bool(is_favorite)], image.favorite_url)
+    return mark_safe(html)  # noqa: S308 - _star_forms escapes every value
 
 
 @register.simple_tag(takes_context=True)
 def image_card(
     context: Context, image: Any, is_favorite: bool, *, library: bool = False, query: str = ""
 ) -> SafeString:
-    """One card of the grid: thumbnail, highlighted prompts, star, and a box to select it."""
-    csrf, next_path = _request_bits(context)
-    html = _card(image, bool(is_favorite), csrf, next_path, library=library, query=query)
-    return mark_safe(html)  # noqa: S308 - _card escapes every value it takes
+    """One card of the grid: thumbnail, prompts, star, and a box to select it."""
+    cards = _Cards(*_request_bits(context), library=library, query=query, marks=frozenset())
+    return mark_safe(cards.card(image, bool(is_favorite)))  # noqa: S308 - every value escaped
 
 
 @register.simple_tag(takes_context=True)
 def image_cards(
     context: Context, page: Any, *, library: bool = False, query: str = ""
 ) -> SafeString:
-    """Every card of a gallery page, in one call rather than an include per card."""
-    csrf, next_path = _request_bits(context)
-    html = "".join(
-        _card(image, image.pk in page.favorite_ids, csrf, next_path, library=library, query=query)
-        for image in page.images
-    )
-    return mark_safe(html)  # noqa: S308 - _card escapes every value it takes
+    """Every card of a gallery page, with the search's words marked, in one call rather than
+    an include per card."""
+    cards = _Cards(*_request_bits(context), library=library, query=query, marks=page.marks)
+    html = "".join(cards.card(image, image.pk in page.favorite_ids) for image in page.images)
+    return mark_safe(html)  # noqa: S308 - every value escaped
 
 
-def _card(
-    image: Any, is_favorite: bool, csrf: str, next_path: str, *, library: bool, query: str
-) -> str:
-    """A card's HTML, from a row of selectors.with_card_fields.
+class _Cards:
+    """Cards' HTML, from rows of selectors.with_card_fields: what is the same for every card of
+    a page is escaped once. Plain str.format with every value escaped: format_html's
+    per-argument machinery cost more than the rest of the card."""
 
-    Plain str.format with every value escaped: format_html's per-argument machinery cost more
-    than the rest of the card.
-    """
-    marked_prompt = getattr(image, "prompt_marked", "")
-    marked_revised = getattr(image, "revised_marked", "")
-    revised = credit = ""
-    if image.revised_prompt:
-        text = marked(marked_revised) if marked_revised else _escape(image.revised_prompt)
-        revised = f'<p class="revised">{text}</p>'
-    if library:
-        credit = f'<p class="credit">by {_escape(image.card_owner)}</p>'
-    else:
-        badges = "".join(
-            f'<span class="badge">{name}</span>'
-            for name, on in (
-                ("Shared", image.shared_team_id),
-                ("Remix", image.card_remixed),
+    def __init__(
+        self, csrf: str, next_path: str, *, library: bool, query: str, marks: frozenset[str]
+    ) -> None:
+        self.stars = _star_forms(csrf, next_path)
+        self.library = library
+        self.link_query = _escape(f"?{query}") if query else ""
+        self.marks = marks
+
+    def card(self, image: Any, is_favorite: bool) -> str:
+        revised = credit = ""
+        if image.revised_prompt:
+            revised = f'<p class="revised">{marked(image.revised_prompt, self.marks)}</p>'
+        if self.library:
+            credit = f'<p class="credit">by {_escape(image.card_owner)}</p>'
+        elif image.shared_team_id or image.card_remixed:
+            badges = ('<span class="badge">Shared</span>' if image.shared_team_id else "") + (
+                '<span class="badge">Remix</span>' if image.card_remixed else ""
             )
-            if on
+            credit = f'<p class="credit">{badges}</p>'
+        prompt = image.card_prompt
+        return CARD.format(
+            pk=image.pk,
+            select="" if self.library else SELECT.format(pk=image.pk),
+            star=_star(self.stars[is_favorite], image.favorite_url),
+            link=(image.library_url if self.library else image.detail_url) + self.link_query,
+            thumbnail=image.thumbnail_url,
+            width=int(image.thumb_width),
+            height=int(image.thumb_height),
+            alt=_escape(_alt(prompt)),
+            prompt=marked(prompt, self.marks),
+            revised=revised,
+            credit=credit,
         )
-        credit = f'<p class="credit">{badges}</p>' if badges else ""
-    link = image.library_url if library else image.detail_url
-    return CARD.format(
-        pk=image.pk,
-        select="" if library else SELECT.format(pk=image.pk),
-        star=_star(image, is_favorite, csrf, next_path),
-        link=_escape(f"{link}?{query}" if query else link),
-        thumbnail=image.thumbnail_url,
-        width=int(image.thumb_width),
-        height=int(image.thumb_height),
-        alt=_escape(_alt(image.card_prompt)),
-        prompt=marked(marked_prompt) if marked_prompt else _escape(image.card_prompt),
-        revised=revised,
-        credit=credit,
-    )

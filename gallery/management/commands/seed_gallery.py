@@ -277,6 +277,7 @@ class Command(BaseCommand):
             cursor.execute(f"VACUUM (ANALYZE) {GeneratedImage._meta.db_table}")
             cursor.execute(f"VACUUM (ANALYZE) {Generation._meta.db_table}")
             cursor.execute(f"VACUUM (ANALYZE) {SearchTerm._meta.db_table}")
+            cursor.execute(f"ANALYZE {User._meta.db_table}")
         self.stdout.write(f"Seeded in {time.monotonic() - started:.0f} s.")
 
     def make_files(self, rng: random.Random, count: int) -> list[tuple[str, str, int, int]]:

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.http import QueryDict
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES, Generation
 from .selectors import Cursor, GalleryFilters
@@ -40,20 +40,27 @@ class WrittenHere(forms.Widget):
         raise NotImplementedError
 
 
-class Select(WrittenHere, forms.Select):
-    def html(self, widget: dict[str, Any]) -> SafeString:
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], flatatt(option["attrs"]), option["label"])
-                for _group, choices, _index in widget["optgroups"]
-                for option in choices
-            ),
+class Select(forms.Select):
+    """A <select> written straight from its choices: Django's context holds a dict of
+    attributes per option, and its template an include per option."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        if any(isinstance(label, (list, tuple)) for _value, label in self.choices):
+            return super().render(name, value, attrs, renderer)  # option groups
+        chosen = set(self.format_value(value))
+        options = "".join(
+            f'<option value="{escape(str(option))}"'
+            f"{' selected' if str(option) in chosen else ''}>{escape(str(label))}</option>"
+            for option, label in self.choices
         )
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
-        )
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308
 
 
 class ChoiceField(forms.ChoiceField):

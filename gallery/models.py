@@ -113,6 +113,13 @@ class Generation(models.Model):
                 name="generation_pending",
                 condition=Q(status__in=["queued", "running"]),
             ),
+            # The gallery's pending and recently failed generations, found among a user's
+            # thousands of finished ones.
+            models.Index(
+                fields=["user", "-created_at"],
+                name="generation_user_unfinished",
+                condition=Q(status__in=["queued", "running", "failed", "refused"]),
+            ),
         ]
 
     def __str__(self) -> str:

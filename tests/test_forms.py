@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from gallery.forms import GenerationForm
@@ -64,3 +66,22 @@ def test_blank_prompt_is_refused() -> None:
 
 def test_non_integer_n_is_refused() -> None:
     assert "n" in form_errors(n="two")
+
+
+def test_selects_are_written_as_django_writes_them() -> None:
+    from django import forms as django_forms
+
+    from gallery.forms import Select
+
+    flat = Select(choices=[("", "Any"), ("a&b", "A <b>"), ("c", "C")])
+    grouped = Select(choices=[("Group", [("a", "A"), ("c", "C")])])
+    for widget, value in ((flat, "a&b"), (flat, None), (grouped, "c")):
+        attrs = {"id": "id_pick", "required": True}
+        ours = widget.render("pick", value, attrs)
+        django = django_forms.Select(choices=widget.choices).render("pick", value, attrs)
+        assert tags(ours) == tags(django)
+        assert "</option><option" in ours or widget is grouped
+
+
+def tags(html: str) -> str:
+    return re.sub(r">\s+<", "><", html).strip()

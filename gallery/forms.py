@@ -171,10 +171,6 @@ class GalleryFilterForm(forms.Form):
     def clean_date_to(self) -> date | None:
         return _plausible_date(self.cleaned_data.get("date_to"))
 
-    def clean_q(self) -> str:
-        # Private-use marks are how matched words are highlighted; they never come from users.
-        return str(self.cleaned_data.get("q") or "").replace("\ue000", "").replace("\ue001", "")
-
     def problems(self) -> list[str]:
         """What was ignored, in words: the page still shows, without that filter."""
         self.is_valid()

@@ -93,7 +93,7 @@ def image_cards(
 
 
 class _Cards:
-    """Cards' HTML, from rows of selectors.with_card_fields: what is the same for every card of
+    """Cards' HTML, from rows of `selectors.with_card_fields`: what is the same for every card of
     a page is escaped once. Plain str.format with every value escaped: format_html's
     per-argument machinery cost more than the rest of the card."""
 

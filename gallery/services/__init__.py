@@ -1,0 +1,71 @@
+"""Writes: every change of a generation's, an image's or an export's state goes through here."""
+
+from .exports import export_build, export_start
+from .generations import (
+    GenerationParams,
+    generation_cancel,
+    generation_release,
+    generation_rerun,
+    generation_submit,
+)
+from .images import (
+    ShareError,
+    favorites_set,
+    images_delete_forever,
+    images_restore,
+    images_share,
+    images_trash,
+    images_unshare,
+    saved_search_save,
+    trash_empty,
+    trash_purge,
+)
+from .pipeline import (
+    REVISED_PROMPT_LIMIT,
+    Added,
+    Claim,
+    FinishingSlot,
+    LeaseLost,
+    clean_text,
+    generation_call_api,
+    generation_claim,
+    generation_run,
+    generation_store_images,
+    generations_sweep,
+    lease_expiry,
+)
+from .storing import index_images, search_vector_sql
+
+__all__ = [
+    "REVISED_PROMPT_LIMIT",
+    "Added",
+    "Claim",
+    "FinishingSlot",
+    "GenerationParams",
+    "LeaseLost",
+    "ShareError",
+    "clean_text",
+    "export_build",
+    "export_start",
+    "favorites_set",
+    "generation_call_api",
+    "generation_cancel",
+    "generation_claim",
+    "generation_release",
+    "generation_rerun",
+    "generation_run",
+    "generation_store_images",
+    "generation_submit",
+    "generations_sweep",
+    "images_delete_forever",
+    "images_restore",
+    "images_share",
+    "images_trash",
+    "images_unshare",
+    "index_images",
+    "lease_expiry",
+    "saved_search_save",
+    "search_vector_sql",
+    "trash_empty",
+    "trash_purge",
+]

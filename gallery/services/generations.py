@@ -1,0 +1,115 @@
+"""Writes on the submit side: a generation asked for, run again, canceled or given back."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Team
+from accounts.selectors import user_daily_limit
+
+from .. import quotas
+from ..models import GeneratedImage, Generation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    prompt: str
+    model: str
+    n: int
+    size: str
+    quality: str
+    style: str
+    response_format: str
+
+    @classmethod
+    def of(cls, generation: Generation) -> GenerationParams:
+        return cls(
+            prompt=generation.prompt,
+            model=generation.model,
+            n=generation.n,
+            size=generation.size,
+            quality=generation.quality,
+            style=generation.style,
+            response_format=generation.response_format,
+        )
+
+
+def _enqueue(generation_id: int) -> None:
+    from ..tasks import enqueue_generation
+
+    transaction.on_commit(lambda: enqueue_generation(generation_id))
+
+
+def generation_submit(
+    *,
+    user: User,
+    params: GenerationParams,
+    idempotency_key: uuid.UUID | None = None,
+    team: Team | None = None,
+    remixed_from: GeneratedImage | None = None,
+) -> Generation:
+    """Store the request and enqueue it once committed; a resent form returns the first.
+
+    The user's and the team's rows are locked while the quotas are checked, so concurrent
+    submits are counted one after another and none slips past a limit.
+    """
+    key = idempotency_key or uuid.uuid4()
+    existing = Generation.objects.filter(user=user, idempotency_key=key).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            allowances = [quotas.user_allowance(user.pk, user_daily_limit(user.pk))]
+            if team is not None:
+                Team.objects.select_for_update().filter(pk=team.pk).first()
+                allowances.append(quotas.team_allowance(team.pk, team.name, team.image_limit))
+            for allowance in allowances:
+                if allowance.refuses(params.n):
+                    raise quotas.QuotaExceeded(allowance.message(params.n))
+            generation = Generation.objects.create(
+                user=user,
+                team=team,
+                remixed_from=remixed_from,
+                idempotency_key=key,
+                charged=params.n,
+                lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
+                **asdict(params),
+            )
+            _enqueue(generation.pk)
+    except IntegrityError:
+        return Generation.objects.get(user=user, idempotency_key=key)
+    return generation
+
+
+def generation_rerun(*, user: User, source: Generation, team: Team | None = None) -> Generation:
+    return generation_submit(user=user, params=GenerationParams.of(source), team=team)
+
+
+def generation_cancel(*, generation: Generation) -> bool:
+    updated = Generation.objects.filter(pk=generation.pk, status=Generation.Status.QUEUED).update(
+        status=Generation.Status.CANCELED, finished_at=timezone.now(), lease_until=None, charged=0
+    )
+    return bool(updated)
+
+
+def generation_release(*, generation_id: int) -> None:
+    """Give a running generation back to the queue after this worker lost its database link."""
+    try:
+        Generation.objects.filter(pk=generation_id, status=Generation.Status.RUNNING).update(
+            status=Generation.Status.QUEUED,
+            claim_token=None,
+            lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
+        )
+    except DatabaseError:
+        logger.exception("Could not release generation %s; its lease will run out", generation_id)

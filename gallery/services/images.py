@@ -1,0 +1,100 @@
+"""Writes on images: trash, restore, delete for good, favorites, shares, saved searches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Team
+
+from .. import storage
+from ..models import Favorite, GeneratedImage, SavedSearch
+
+
+def images_trash(*, user: User, image_ids: list[int]) -> int:
+    """Move the user's images to the trash; ids that are not theirs change nothing."""
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=True
+    ).update(deleted_at=timezone.now())
+
+
+def images_restore(*, user: User, image_ids: list[int]) -> int:
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=False
+    ).update(deleted_at=None)
+
+
+def images_delete_forever(*, images: Any) -> int:
+    """Delete rows and then their files, once the deletion is committed."""
+    names = [name for pair in images.values_list("file", "thumbnail") for name in pair if name]
+    count, _ = images.delete()
+    transaction.on_commit(lambda: storage.delete_quietly(*names))
+    return int(count)
+
+
+def trash_empty(*, user: User, image_ids: list[int] | None = None) -> int:
+    images = GeneratedImage.objects.filter(user=user, deleted_at__isnull=False)
+    if image_ids is not None:
+        images = images.filter(pk__in=image_ids)
+    return images_delete_forever(images=images)
+
+
+def trash_purge(*, older_than_days: float | None = None) -> int:
+    """Delete for good what has been in the trash longer than the retention period."""
+    days = settings.TRASH_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    purged = 0
+    while True:
+        batch = list(
+            GeneratedImage.objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True)[:500]
+        )
+        if not batch:
+            return purged
+        with transaction.atomic():
+            purged += images_delete_forever(images=GeneratedImage.objects.filter(pk__in=batch))
+
+
+def favorites_set(*, user: User, image_ids: list[int], favorite: bool) -> int:
+    """Star or unstar images the user may see (own, or shared with their team); others stay."""
+    from ..selectors import visible_images
+
+    visible = visible_images(user).filter(pk__in=image_ids)
+    if not favorite:
+        deleted, _ = Favorite.objects.filter(user=user, image__in=visible).delete()
+        return int(deleted)
+    created = Favorite.objects.bulk_create(
+        [Favorite(user=user, image_id=pk) for pk in visible.values_list("pk", flat=True)],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def saved_search_save(*, user: User, name: str, query_string: str) -> SavedSearch:
+    saved, _ = SavedSearch.objects.update_or_create(
+        user=user, name=name, defaults={"query_string": query_string[:1000]}
+    )
+    return saved
+
+
+class ShareError(Exception):
+    """A share that cannot be made, with the reason in words."""
+
+
+def images_share(*, user: User, image_ids: list[int], team: Team) -> int:
+    """Show the user's images in a team's library; only a member may share with a team."""
+    if not team.memberships.filter(user=user).exists():
+        raise ShareError("You can only share with a team you belong to.")
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, deleted_at__isnull=True
+    ).update(shared_team=team, shared_at=timezone.now())
+
+
+def images_unshare(*, user: User, image_ids: list[int]) -> int:
+    return GeneratedImage.objects.filter(
+        user=user, pk__in=image_ids, shared_team__isnull=False
+    ).update(shared_team=None, shared_at=None)

@@ -19,7 +19,7 @@ from html import escape
 
 import Stemmer
 
-from .search import LEXEME
+from .search import lexemes_of
 
 # A word as PostgreSQL's parser splits text: letters and digits; everything else separates.
 WORD_CHARS = r"[^\W_]"
@@ -29,10 +29,8 @@ _stemmer_lock = threading.Lock()  # a Stemmer object is not safe to share betwee
 
 
 def query_lexemes(tsquery: str | None) -> frozenset[str]:
-    """The lexemes of a tsquery as PostgreSQL prints it: 'red' & 'lighthous'."""
-    if not tsquery:
-        return frozenset()
-    return frozenset(match.replace("''", "'") for match in LEXEME.findall(tsquery))
+    """The lexemes of a tsquery as PostgreSQL prints it, as a set; none without one."""
+    return frozenset(lexemes_of(tsquery)) if tsquery else frozenset()
 
 
 @lru_cache(maxsize=100_000)

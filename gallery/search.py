@@ -136,10 +136,15 @@ def frequencies_from(rows: list[tuple[Any, ...]]) -> Frequencies | None:
     return Frequencies(rows=table_rows, lexemes=lexemes, columns=columns)
 
 
+def lexemes_of(tsquery: str) -> list[str]:
+    """The lexemes of a tsquery as PostgreSQL prints it: 'red' & 'lighthous'."""
+    return [match.replace("''", "'") for match in LEXEME.findall(tsquery)]
+
+
 def query_share(tsquery: str, stats: Frequencies) -> float | None:
     """The share of rows a tsquery (as PostgreSQL prints it) matches, if it can be told:
     lexemes joined by AND or phrase operators only, or by OR only."""
-    lexemes = [match.replace("''", "'") for match in LEXEME.findall(tsquery)]
+    lexemes = lexemes_of(tsquery)
     operators = LEXEME.sub(" ", tsquery).split()
     if not lexemes or any(char in "()!" for char in "".join(operators)):
         return None

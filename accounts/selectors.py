@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from .models import Membership, Profile, Team
 
 CURRENT_TEAM_SESSION_KEY = "current_team_id"
+
+
+def current_user(request: HttpRequest) -> User:
+    """The logged-in user of a view behind login_required."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
@@ -44,6 +50,19 @@ def get_membership(user: AbstractBaseUser | AnonymousUser, slug: str) -> Members
     return get_object_or_404(
         Membership.objects.select_related("team"), user_id=user.pk, team__slug=slug
     )
+
+
+def get_admin_membership(user: AbstractBaseUser | AnonymousUser, slug: str) -> Membership:
+    """The user's membership of a team, which must be an admin one; 404 otherwise."""
+    membership = get_membership(user, slug)
+    if not membership.is_admin:
+        raise Http404("Only team admins manage members.")
+    return membership
+
+
+def get_team_membership(team: Team, pk: int) -> Membership:
+    """A membership of this team (any member's), or 404."""
+    return get_object_or_404(Membership.objects.select_related("user"), pk=pk, team=team)
 
 
 def team_members(team: Team) -> list[Membership]:

@@ -5,10 +5,8 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("usage/", views.my_usage, name="usage"),
     path("teams/switch/", views.team_switch, name="team-switch"),
     path("teams/<slug:slug>/", views.team_detail, name="team"),
-    path("teams/<slug:slug>/usage/", views.team_usage, name="team-usage"),
     path("teams/<slug:slug>/members/", views.member_add, name="member-add"),
     path("teams/<slug:slug>/members/<int:pk>/role/", views.member_role, name="member-role"),
     path("teams/<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member-remove"),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import seed  # noqa: E402
 from bench.common import (  # noqa: E402
     DEFAULT_DATABASE_URL,
     PROJECT_DIR,
@@ -51,7 +52,7 @@ def configure_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("seed_gallery")
+    seed.seed()
 
 
 def timed(client, urls: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
@@ -97,23 +98,22 @@ def query_count(client, url: str) -> int:  # type: ignore[no-untyped-def]
 def words(kind: str, count: int) -> list[str]:
     from django.contrib.auth.models import User
 
-    from gallery.management.commands import seed_gallery
     from gallery.models import SearchTerm
 
     if kind == "common":
-        return seed_gallery.COMMON[:count]
+        return seed.COMMON[:count]
     if kind == "medium":
-        return seed_gallery.MEDIUM[:count]
+        return seed.MEDIUM[:count]
     # Rare: invented words that both users' prompts hold.
     big, small = (User.objects.get(username=name) for name in ("big", "small"))
     small_words = set(SearchTerm.objects.filter(user=small).values_list("word", flat=True))
     rare = [
         word
         for word in SearchTerm.objects.filter(user=big, word__in=small_words)
-        .exclude(word__in=seed_gallery.COMMON + seed_gallery.MEDIUM + seed_gallery.STYLE_WORDS)
+        .exclude(word__in=seed.COMMON + seed.MEDIUM + seed.STYLE_WORDS)
         .values_list("word", flat=True)[:count]
     ]
-    return rare or seed_gallery.MEDIUM[-count:]
+    return rare or seed.MEDIUM[-count:]
 
 
 def interleave(*lists: list[str]) -> list[str]:

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from gallery.models import Generation
-    from gallery.services import GenerationParams
+    from gallery.values import GenerationParams
 
 BENCH_DATABASE = "mka1_bench"
 QUEUE = "mka1-bench-pipeline"
@@ -141,7 +141,7 @@ def bench_user() -> User:
 def generation_params(prompt: str, response_format: str) -> GenerationParams:
     from django.conf import settings
 
-    from gallery.services import GenerationParams
+    from gallery.values import GenerationParams
 
     return GenerationParams(
         prompt=prompt,
@@ -166,7 +166,7 @@ def submit_many(user: User, prompts: list[str], response_format: str) -> None:
     in one INSERT, each then enqueued as the service enqueues (one by one through the service
     takes seconds on a loaded machine, longer than the window it would be measured in)."""
     from gallery.models import Generation
-    from gallery.tasks import enqueue_generation
+    from gallery.services import enqueue_generation
 
     first = submit(user, prompts[0], response_format)  # as stored, before a worker touches it
     stored = {

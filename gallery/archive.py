@@ -13,6 +13,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from .models import Export, GeneratedImage
+from .values import GenerationParams
 
 BATCH = 200
 COPY_CHUNK = 1024 * 1024
@@ -34,13 +35,7 @@ def image_metadata(image: GeneratedImage, path: str) -> dict[str, Any]:
         },
         "generation": {
             "id": generation.pk,
-            "prompt": generation.prompt,
-            "model": generation.model,
-            "n": generation.n,
-            "size": generation.size,
-            "quality": generation.quality,
-            "style": generation.style,
-            "response_format": generation.response_format,
+            **GenerationParams.of(generation).as_dict(),
             "status": generation.status,
             "attempts": generation.attempts,
             "upstream_request_id": generation.upstream_request_id,

@@ -11,9 +11,18 @@ from django.http import QueryDict
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import PROMPT_MAX_LENGTH, QUALITIES, RESPONSE_FORMATS, SIZES, STYLES, Generation
-from .selectors import Cursor, GalleryFilters
-from .services import GenerationParams
+from .models import Generation
+from .values import (
+    MAX_IMAGES,
+    PROMPT_MAX_LENGTH,
+    QUALITIES,
+    RESPONSE_FORMATS,
+    SIZES,
+    STYLES,
+    Cursor,
+    GalleryFilters,
+    GenerationParams,
+)
 
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
 
@@ -106,7 +115,9 @@ class GenerationForm(forms.Form):
         widget=Textarea(attrs={"rows": 3, "placeholder": "Describe the image…"}),
     )
     model = ChoiceField(choices=())
-    n = forms.IntegerField(label="Images", min_value=1, max_value=10, initial=1, widget=NumberInput)
+    n = forms.IntegerField(
+        label="Images", min_value=1, max_value=MAX_IMAGES, initial=1, widget=NumberInput
+    )
     size = ChoiceField(choices=_choices(SIZES), initial="1024x1024")
     quality = ChoiceField(choices=_choices(QUALITIES), initial="standard")
     style = ChoiceField(choices=_choices(STYLES), initial="vivid")
@@ -124,16 +135,7 @@ class GenerationForm(forms.Form):
         model_field.initial = settings.MKA1_MODELS[0]
 
     def params(self) -> GenerationParams:
-        data = self.cleaned_data
-        return GenerationParams(
-            prompt=data["prompt"],
-            model=data["model"],
-            n=data["n"],
-            size=data["size"],
-            quality=data["quality"],
-            style=data["style"],
-            response_format=data["response_format"],
-        )
+        return GenerationParams.from_mapping(self.cleaned_data)
 
 
 def _plausible_date(value: date | None) -> date | None:

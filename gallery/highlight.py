@@ -19,10 +19,7 @@ from html import escape
 
 import Stemmer
 
-from .search import lexemes_of
-
-# A word as PostgreSQL's parser splits text: letters and digits; everything else separates.
-WORD_CHARS = r"[^\W_]"
+from .values import WORD_CHARS, lexemes_of
 
 _stemmer = Stemmer.Stemmer("english")
 _stemmer_lock = threading.Lock()  # a Stemmer object is not safe to share between threads

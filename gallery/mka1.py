@@ -13,12 +13,14 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+
+from .values import GenerationParams
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +73,16 @@ def _read_capped(response: httpx.Response, *, max_bytes: int, deadline: float) -
 
 @dataclass(frozen=True)
 class ImageRequest:
-    prompt: str
-    model: str
-    n: int
-    size: str
-    quality: str
-    style: str
-    response_format: str
+    params: GenerationParams
     user_id: str
+
+    @property
+    def n(self) -> int:
+        return self.params.n
 
     def body(self) -> dict[str, Any]:
         # Only the fields of the reference page; the end user's id goes in `user` as well.
-        return {
-            "prompt": self.prompt,
-            "model": self.model,
-            "n": self.n,
-            "size": self.size,
-            "quality": self.quality,
-            "style": self.style,
-            "response_format": self.response_format,
-            "user": self.user_id,
-        }
+        return {**self.params.as_dict(), "user": self.user_id}
 
 
 @dataclass(frozen=True)
@@ -109,7 +100,6 @@ class ImageResult:
     status: int = 200
     elapsed_ms: int = 0
     attempts: int = 1
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 class MKA1Error(Exception):

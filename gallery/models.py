@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -10,7 +12,39 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.models import Membership
+
+from .values import (
+    IMAGE_FILTER_FIELDS,
+    PROMPT_MAX_LENGTH,
+    QUALITIES,
+    RESPONSE_FORMATS,
+    SIZES,
+    STYLES,
+    Scope,
+    user_id_of,
+)
+
+__all__ = [
+    "IMAGE_FILTER_FIELDS",
+    "PROMPT_MAX_LENGTH",
+    "QUALITIES",
+    "RESPONSE_FORMATS",
+    "SIZES",
+    "STYLES",
+]
+
 SEARCH_CONFIG = "english"
+
+# Every visibility rule, written once: the QuerySet methods below and the partial indexes'
+# conditions use these same objects.
+ALIVE = Q(deleted_at__isnull=True)
+TRASHED = Q(deleted_at__isnull=False)
+SHARED = Q(shared_team__isnull=False)
+IN_LIBRARY = ALIVE & SHARED
+PENDING = Q(status__in=["queued", "running"])
+# Pending, or ended without images: what the gallery lists above a user's images.
+UNFINISHED = Q(status__in=["queued", "running", "failed", "refused"])
 
 
 @functools.cache
@@ -23,13 +57,69 @@ def url_with_pk(name: str, pk: int) -> str:
     return _url_pattern(name).replace("/0/", f"/{pk}/", 1)
 
 
-SIZES = ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"]
-QUALITIES = ["standard", "hd"]
-STYLES = ["vivid", "natural"]
-RESPONSE_FORMATS = ["url", "b64_json"]
-PROMPT_MAX_LENGTH = 1000
-# The image columns a gallery page can be filtered by, one value each.
-IMAGE_FILTER_FIELDS = ("model", "size", "quality", "style")
+def _user_id(user: Any) -> int:
+    return user if isinstance(user, int) else user_id_of(user)
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def of(self, user: Any) -> GenerationQuerySet:
+        """The user's own generations (a user or a user's id)."""
+        return self.filter(user_id=_user_id(user))
+
+    def pending(self) -> GenerationQuerySet:
+        return self.filter(PENDING)
+
+    def stuck(self, now: datetime) -> GenerationQuerySet:
+        """Pending ones whose lease ran out: their worker died or their message was lost."""
+        return self.filter(PENDING, lease_until__lt=now)
+
+    def unfinished_or_failed_since(self, since: datetime) -> GenerationQuerySet:
+        """Pending ones, and those that failed or were refused since then."""
+        failed = Q(status__in=["failed", "refused"], created_at__gte=since)
+        return self.filter(PENDING | failed)
+
+
+class ImageQuerySet(models.QuerySet["GeneratedImage"]):
+    def alive(self) -> ImageQuerySet:
+        """Not in the trash."""
+        return self.filter(ALIVE)
+
+    def trashed(self) -> ImageQuerySet:
+        return self.filter(TRASHED)
+
+    def trashed_before(self, moment: datetime, pk: int | None = None) -> ImageQuerySet:
+        """In the trash since before `moment`; with `pk`, also those trashed at that very moment
+        with a lower id (the trash's keyset order, newest first)."""
+        if pk is None:
+            return self.filter(TRASHED, deleted_at__lt=moment)
+        # The plain bound lets the index start at the moment; the OR settles ties.
+        return self.filter(TRASHED, deleted_at__lte=moment).filter(
+            Q(deleted_at__lt=moment) | Q(deleted_at=moment, pk__lt=pk)
+        )
+
+    def owned_by(self, user: Any) -> ImageQuerySet:
+        """The user's own images, in the trash or not (a user or a user's id)."""
+        return self.filter(user_id=_user_id(user))
+
+    def shared(self) -> ImageQuerySet:
+        return self.filter(SHARED)
+
+    def in_library(self, team: Any) -> ImageQuerySet:
+        """Shown in a team's library (a team or a team's id)."""
+        team_id = team if isinstance(team, int) else team.pk
+        return self.filter(IN_LIBRARY, shared_team_id=team_id)
+
+    def visible_to(self, viewer: Any) -> ImageQuerySet:
+        """What a user may look at: their own, and those shared with a team they are in now."""
+        viewer_id = _user_id(viewer)
+        teams = Membership.objects.filter(user_id=viewer_id).values("team_id")
+        return self.alive().filter(Q(user_id=viewer_id) | Q(shared_team_id__in=teams))
+
+    def in_scope(self, scope: Scope) -> ImageQuerySet:
+        """The images a gallery page of this scope lists."""
+        if scope.is_library:
+            return self.in_library(scope.key)
+        return self.alive().owned_by(scope.key)
 
 
 class Generation(models.Model):
@@ -99,6 +189,8 @@ class Generation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     api_ms = models.PositiveIntegerField(null=True, blank=True)
 
+    objects = GenerationQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -111,14 +203,14 @@ class Generation(models.Model):
             models.Index(
                 fields=["status", "lease_until"],
                 name="generation_pending",
-                condition=Q(status__in=["queued", "running"]),
+                condition=PENDING,
             ),
             # The gallery's pending and recently failed generations, found among a user's
             # thousands of finished ones.
             models.Index(
                 fields=["user", "-created_at"],
                 name="generation_user_unfinished",
-                condition=Q(status__in=["queued", "running", "failed", "refused"]),
+                condition=UNFINISHED,
             ),
         ]
 
@@ -168,6 +260,8 @@ class GeneratedImage(models.Model):
     )
     shared_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ImageQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["generation", "index"], name="image_generation_index"),
@@ -177,30 +271,30 @@ class GeneratedImage(models.Model):
             models.Index(
                 fields=["user", "-created_at", "-id"],
                 name="image_user_created",
-                condition=Q(deleted_at__isnull=True),
+                condition=ALIVE,
             ),
             # Search within one user's images (btree_gin), so a small user's search stays small;
             # the filter columns are in it too, so a filtered search fetches only its matches.
             GinIndex(
                 fields=["user", "search_vector", *IMAGE_FILTER_FIELDS],
                 name="image_user_search",
-                condition=Q(deleted_at__isnull=True),
+                condition=ALIVE,
             ),
             models.Index(
                 fields=["user", "-deleted_at"],
                 name="image_user_trash",
-                condition=Q(deleted_at__isnull=False),
+                condition=TRASHED,
             ),
             # A team's shared library, and search within it.
             models.Index(
                 fields=["shared_team", "-created_at", "-id"],
                 name="image_library_created",
-                condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
+                condition=IN_LIBRARY,
             ),
             GinIndex(
                 fields=["shared_team", "search_vector", *IMAGE_FILTER_FIELDS],
                 name="image_library_search",
-                condition=Q(shared_team__isnull=False, deleted_at__isnull=True),
+                condition=IN_LIBRARY,
             ),
         ]
         ordering = ["-created_at", "-id"]
@@ -213,10 +307,6 @@ class GeneratedImage(models.Model):
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
             self.content_type, "bin"
         )
-
-    @property
-    def in_trash(self) -> bool:
-        return self.deleted_at is not None
 
     # Cards show four links each; reversing each of them for 48 cards costs more than the query.
     @property
@@ -312,8 +402,10 @@ class Export(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    # Either explicit image ids or a gallery query string describing the images.
+    # Either explicit image ids or the gallery filters that find the images (GalleryFilters'
+    # JSON), with the query string they came from.
     image_ids = models.JSONField(default=list, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
     query_string = models.CharField(max_length=1000, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

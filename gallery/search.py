@@ -17,17 +17,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import BooleanField, Case, Expression, F, Func, Q, QuerySet, Value, When
 from django.db.models.sql.datastructures import BaseTable
 
-from .models import IMAGE_FILTER_FIELDS, SEARCH_CONFIG, GeneratedImage
-
-if TYPE_CHECKING:
-    from .selectors import GalleryFilters
+from .models import SEARCH_CONFIG, GeneratedImage
+from .values import IMAGE_FILTER_FIELDS, LEXEME, GalleryFilters, lexemes_of
 
 # Statistics change only when ANALYZE runs; each process reads them again after this long.
 STATS_TTL = 600.0
@@ -46,8 +44,16 @@ INDEX_MATCH_COST = 2
 FILTER_COLUMNS = IMAGE_FILTER_FIELDS
 SCOPE_COLUMNS = ("user_id", "shared_team_id")
 
-LEXEME = re.compile(r"'((?:[^']|'')*)'")
 AND = re.compile(r"&|<\d+>|<->")
+
+
+def search_vector_sql(prompt: str, revised_prompt: str) -> str:
+    """An image's search vector in SQL: the prompt's words weigh more than the revised prompt's.
+    The arguments are SQL expressions; the configuration is the parameter `search_config`."""
+    return (
+        f"setweight(to_tsvector(%(search_config)s::regconfig, {prompt}), 'A')"
+        f" || setweight(to_tsvector(%(search_config)s::regconfig, {revised_prompt}), 'B')"
+    )
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,6 @@ def frequencies_from(rows: list[tuple[Any, ...]]) -> Frequencies | None:
     if not lexemes or table_rows <= 0:
         return None
     return Frequencies(rows=table_rows, lexemes=lexemes, columns=columns)
-
-
-def lexemes_of(tsquery: str) -> list[str]:
-    """The lexemes of a tsquery as PostgreSQL prints it: 'red' & 'lighthous'."""
-    return [match.replace("''", "'") for match in LEXEME.findall(tsquery)]
 
 
 def query_share(tsquery: str, stats: Frequencies) -> float | None:

@@ -1,19 +1,14 @@
-"""Celery entry points: thin, taking ids, calling services."""
+"""Celery entry points: thin, taking ids, calling services. Work is sent to them by
+`services.enqueue`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.db import DatabaseError, connection
 
 from . import services
-
-
-def enqueue_generation(generation_id: int) -> None:
-    # The queue is read at send time, so the portal and each test worker keep to their own.
-    run_generation.apply_async((generation_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=20)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import browse, exports, generations, images, library
+from .views import browse, exports, generations, images, library, usage
 
 app_name = "gallery"
 
@@ -11,7 +11,6 @@ urlpatterns = [
     path("searches/", browse.saved_search_create, name="saved-search-create"),
     path("searches/<int:pk>/delete/", browse.saved_search_delete, name="saved-search-delete"),
     path("generate/", generations.generate, name="generate"),
-    path("generations/status.json", generations.generation_status, name="generation-status"),
     path("generations/<int:pk>/", generations.generation_detail, name="generation"),
     path("generations/<int:pk>/card/", generations.generation_card, name="generation-card"),
     path("generations/<int:pk>/cancel/", generations.generation_cancel, name="generation-cancel"),
@@ -31,4 +30,6 @@ urlpatterns = [
     path("exports/", exports.export_search, name="export-search"),
     path("exports/<int:pk>/", exports.export_detail, name="export"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("usage/", usage.my_usage, name="usage"),
+    path("teams/<slug:slug>/usage/", usage.team_usage, name="team-usage"),
 ]

@@ -233,7 +233,6 @@ GENERATION_QUEUED_LEASE = env_float("GENERATION_QUEUED_LEASE", 600.0)
 GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
 # Threads of one worker process that may finish generations (check, thumbnail, rows) at once.
 GENERATION_FINISHING_SLOTS = env_int("GENERATION_FINISHING_SLOTS", 2)
-SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 # Images (n counts) a user may generate per day, and a team per month, unless admin overrides.

@@ -59,9 +59,31 @@ class GeneratedImageFactory(factory.django.DjangoModelFactory[GeneratedImage]):
     @factory.post_generation
     def index_for_search(image, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
         if create:
-            from gallery.services import index_images
+            index_generation(image.generation)
 
-            index_images(generation=image.generation)
+
+def index_generation(generation: Generation) -> None:
+    """What the worker writes with an image: the search vectors of the generation's images, and
+    their words among the user's (for the misspelling fallback)."""
+    from django.db import connection
+
+    from gallery.models import SEARCH_CONFIG, SearchTerm
+    from gallery.search import search_vector_sql
+    from gallery.values import WORD
+
+    vector = search_vector_sql("%(prompt)s", "revised_prompt")
+    table = GeneratedImage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET search_vector = {vector} WHERE generation_id = %(id)s",  # noqa: S608
+            {"search_config": SEARCH_CONFIG, "prompt": generation.prompt, "id": generation.pk},
+        )
+    texts = [generation.prompt, *generation.images.values_list("revised_prompt", flat=True)]
+    words = {word.lower()[:100] for text in texts for word in WORD.findall(text)}
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(user_id=generation.user_id, word=word) for word in sorted(words)],
+        ignore_conflicts=True,
+    )
 
 
 class FavoriteFactory(factory.django.DjangoModelFactory[Favorite]):

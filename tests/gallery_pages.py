@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gallery import selectors
-from gallery.selectors import Cursor, GalleryFilters, Scope
+from gallery.values import Cursor, GalleryFilters, Scope
 
 
 def every_page(user, filters: GalleryFilters, scope: Scope | None = None) -> list[int]:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from django.db import connection
 
 from gallery import services
 from gallery.models import Generation, MissingImage
+from gallery.values import GenerationParams
 from mka1_standin.server import StandinServer
 from tests.conftest import WORKER_APPLICATION, WorkerProcess, wait_for, worker_env
 from tests.factories import GenerationFactory, UserFactory
@@ -49,7 +50,7 @@ def on_fault_queue(settings, fault_worker: WorkerProcess) -> WorkerProcess:  # t
 def submit(prompt: str, *, n: int = 1, response_format: str = "b64_json", user=None) -> Generation:  # type: ignore[no-untyped-def]
     return services.generation_submit(
         user=user or UserFactory(),
-        params=services.GenerationParams(
+        params=GenerationParams(
             prompt=prompt,
             model="meetkai:z-image-turbo",
             n=n,
@@ -214,6 +215,61 @@ def test_recorded_answer_is_downloaded_again_not_generated_again(standin, media_
     assert generation.images.count() == 2
     assert generation.claims == 2
     assert len(api_calls(standin, generation.prompt)) == calls_before == 1
+
+
+def test_an_answer_recorded_before_an_upgrade_is_stored_by_the_new_worker(
+    standin, media_root
+) -> None:
+    """A generation in flight across an upgrade: its answer, recorded as the JSON the worker
+    has always written (a URL, bytes already stored, an error), resumes without a new call."""
+    import io
+
+    from PIL import Image
+
+    from gallery import storage
+    from gallery.mka1 import ImageRequest, MKA1Client
+
+    prompt = "a kite above a wheat field"
+    params = GenerationParams(
+        prompt, "meetkai:z-image-turbo", 1, "256x256", "standard", "vivid", "url"
+    )
+    url = MKA1Client(base_url=standin.url).generate(ImageRequest(params, "1")).items[0].url
+    generation = GenerationFactory(
+        prompt=prompt,
+        n=3,
+        status=Generation.Status.RUNNING,
+        claims=1,
+        lease_until="2000-01-01T00:00:00Z",
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (48, 48), "olive").save(picture, "PNG")
+    stored = storage.save_bytes(
+        storage.original_name(user_id=generation.user_id, generation_id=generation.pk, index=1),
+        picture.getvalue(),
+    )
+    no_image = {"kind": "bad_image", "reason": "The answer held no image."}
+    Generation.objects.filter(pk=generation.pk).update(
+        upstream_response={
+            "items": [
+                {"revised_prompt": "a kite, downloaded", "url": url},
+                {"revised_prompt": "a kite, decoded", "stored": stored},
+                {"revised_prompt": "", "error": no_image},
+            ]
+        }
+    )
+    calls_before = len(api_calls(standin, prompt))
+
+    services.generation_run(generation_id=generation.pk)
+
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.SUCCEEDED
+    assert generation.upstream_response is None and generation.charged == 2
+    revised = dict(generation.images.values_list("index", "revised_prompt"))
+    assert revised == {0: "a kite, downloaded", 1: "a kite, decoded"}
+    missing = generation.missing_images.get()
+    assert (missing.index, missing.error_kind) == (2, "bad_image")
+    assert missing.reason == no_image["reason"]
+    assert len(api_calls(standin, prompt)) == calls_before
 
 
 # -- killed workers, a restarted broker, dropped database connections -------------------------

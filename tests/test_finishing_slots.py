@@ -68,14 +68,15 @@ def test_an_image_written_again_keeps_its_row_and_its_time() -> None:
     from PIL import Image
 
     from gallery.services import storing
+    from gallery.values import AnswerItem
     from tests.factories import GenerationFactory
 
     generation = GenerationFactory(n=1)
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), "teal").save(buffer, "PNG")
-    storing._store_image(generation, 0, {"revised_prompt": "first"}, buffer.getvalue())
+    storing._store_image(generation, 0, AnswerItem("first"), buffer.getvalue())
     first = generation.images.get()
-    storing._store_image(generation, 0, {"revised_prompt": "second"}, buffer.getvalue())
+    storing._store_image(generation, 0, AnswerItem("second"), buffer.getvalue())
     again = generation.images.get()
     assert again.pk == first.pk and again.revised_prompt == "second"
     assert again.created_at == first.created_at

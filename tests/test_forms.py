@@ -85,3 +85,22 @@ def test_selects_are_written_as_django_writes_them() -> None:
 
 def tags(html: str) -> str:
     return re.sub(r">\s+<", "><", html).strip()
+
+
+def test_the_generation_form_has_a_field_for_each_parameter_and_builds_them() -> None:
+    from gallery.values import GenerationParams
+
+    assert set(GenerationParams.names()) <= set(GenerationForm.base_fields)
+    data = {
+        "prompt": "a red kite",
+        "model": "meetkai:z-image-turbo",
+        "n": "2",
+        "size": "512x512",
+        "quality": "hd",
+        "style": "natural",
+        "response_format": "b64_json",
+    }
+    form = GenerationForm(data)
+    assert form.is_valid(), form.errors
+    assert form.params() == GenerationParams("a red kite", "meetkai:z-image-turbo", 2, "512x512",
+                                             "hd", "natural", "b64_json")  # fmt: skip

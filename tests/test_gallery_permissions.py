@@ -110,7 +110,7 @@ def test_the_owner_can_do_every_action(client, world) -> None:
         assert client.post(url, data).status_code == 302, url
     assert not GeneratedImage.objects.filter(pk=world.trashed.pk).exists()
     assert SavedSearch.objects.filter(user=world.owner).values_list("name", flat=True).get() == "x"
-    assert GeneratedImage.objects.get(pk=world.image.pk).in_trash
+    assert GeneratedImage.objects.get(pk=world.image.pk).deleted_at is not None
     assert Favorite.objects.filter(user=world.owner, image=world.image).exists()
     assert Export.objects.filter(user=world.owner).count() == 2
 

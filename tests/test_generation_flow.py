@@ -128,7 +128,7 @@ def test_stored_images_are_searchable_at_once(client, celery_worker) -> None:
     """The worker writes the search vector (prompt above revised prompt) and the user's words."""
     from gallery import selectors
     from gallery.models import SearchTerm
-    from gallery.selectors import GalleryFilters, Scope
+    from gallery.values import GalleryFilters, Scope
 
     done = generated(client, prompt="a lantern by the harbour", n=1)
     assert done.status == Generation.Status.SUCCEEDED, done.error_message

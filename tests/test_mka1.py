@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from gallery.mka1 import ImageRequest, MKA1Client, MKA1Error, backoff_delay
+from gallery.values import GenerationParams
 
 pytestmark = [pytest.mark.foundation, pytest.mark.api]
 
@@ -23,7 +24,8 @@ def request(**changes: object) -> ImageRequest:
         "user_id": "42",
     }
     fields.update(changes)
-    return ImageRequest(**fields)  # type: ignore[arg-type]
+    user_id = str(fields.pop("user_id"))
+    return ImageRequest(GenerationParams.from_mapping(fields), user_id=user_id)
 
 
 def test_sends_key_user_header_and_only_the_contract_fields(standin, standin_config) -> None:

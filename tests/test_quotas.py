@@ -219,7 +219,7 @@ def test_the_day_starts_at_midnight_in_the_portals_time_zone(settings, zone: str
     assert resets.endswith(("NZDT", "NZST", "PST", "PDT"))
     assert refused_with(response, f"3 of 3 images are used, 0 remain and you asked for 1. "
                                   f"The limit resets at {resets}.")  # fmt: skip
-    usage = client.get(reverse("accounts:usage")).content.decode()
+    usage = client.get(reverse("gallery:usage")).content.decode()
     assert f"<td>{resets}</td>" in usage
     assert f"Days start at midnight in {zone}." in usage
 
@@ -247,7 +247,7 @@ def test_the_month_starts_on_the_first_at_midnight_in_the_portals_time_zone(
         f"the monthly limit of Crew: 5 of 5 images are used, 0 remain and you asked for 1. "
         f"The limit resets at {resets}.",
     )
-    usage = client.get(reverse("accounts:usage")).content.decode()
+    usage = client.get(reverse("gallery:usage")).content.decode()
     assert f"<td>{resets}</td>" in usage
 
 
@@ -288,7 +288,7 @@ def test_failed_refused_and_short_generations_give_images_back(
     refused = wait_for(lambda: settled(refused.pk), timeout=60)
     assert refused.status == Generation.Status.REFUSED and refused.charged == 0
 
-    usage = client.get(reverse("accounts:usage")).content.decode()
+    usage = client.get(reverse("gallery:usage")).content.decode()
     assert '<td class="number">2</td><td class="number">5</td><td class="number">3</td>' in usage
     assert submit(client, n=3).status_code == 302
     assert refused_with(submit(client, n=1), "5 of 5 images are used")

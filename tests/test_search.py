@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import seed
 from gallery import search, selectors
 from gallery.models import GeneratedImage
 from gallery.search import Column, Frequencies
-from gallery.selectors import GalleryFilters, Scope
+from gallery.values import GalleryFilters, Scope
 from tests.factories import (
     FavoriteFactory,
     GeneratedImageFactory,
@@ -279,10 +280,8 @@ def test_statistics_rows_are_read_whatever_postgresql_leaves_empty() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_statistics_are_read_from_postgresql_after_analyze(django_user_model) -> None:  # type: ignore[no-untyped-def]
-    from django.core.management import call_command
-
     options = {"total": 400, "big": 300, "small": 20, "per_other_user": 40, "thumbnails": 2}
-    call_command("seed_gallery", **options)  # ends with VACUUM ANALYZE
+    seed.seed(**options)  # ends with VACUUM ANALYZE
     search.forget_frequencies()
     try:
         stats = search.frequencies()

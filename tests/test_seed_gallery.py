@@ -1,21 +1,21 @@
-"""The benchmark's seed command, at a small scale: it must keep up with the schema."""
+"""The benchmark's seed (bench/seed.py), at a small scale: it must keep up with the schema."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from accounts.models import Team
+from bench import seed
 from gallery import selectors
 from gallery.models import GeneratedImage, Generation, SearchTerm
-from gallery.selectors import GalleryFilters, Scope
+from gallery.values import GalleryFilters, Scope
 
 pytestmark = [pytest.mark.gallery, pytest.mark.django_db(transaction=True)]
 
 
 def test_seed_makes_searchable_users_images_and_a_library(django_user_model) -> None:  # type: ignore[no-untyped-def]
     options = {"total": 120, "big": 60, "small": 10, "per_other_user": 25, "thumbnails": 3}
-    call_command("seed_gallery", **options)
+    seed.seed(**options)
 
     big = django_user_model.objects.get(username="big")
     small = django_user_model.objects.get(username="small")
@@ -35,5 +35,5 @@ def test_seed_makes_searchable_users_images_and_a_library(django_user_model) -> 
     page = selectors.gallery_page(big, Scope.own(big), GalleryFilters(q=word))
     assert image.pk in {found.pk for found in page.images}
 
-    call_command("seed_gallery", **options)
+    seed.seed(**options)
     assert GeneratedImage.objects.count() == 120

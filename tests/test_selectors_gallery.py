@@ -10,7 +10,7 @@ from django.utils import timezone
 from gallery import selectors
 from gallery.highlight import marked
 from gallery.models import GeneratedImage
-from gallery.selectors import Cursor, GalleryFilters, Scope
+from gallery.values import Cursor, GalleryFilters, Scope
 from tests.factories import (
     FavoriteFactory,
     GeneratedImageFactory,

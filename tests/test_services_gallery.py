@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from gallery import services
 from gallery.models import Export, Favorite, GeneratedImage, SavedSearch
+from gallery.values import GalleryFilters
 from tests.conftest import wait_for
 from tests.factories import GeneratedImageFactory, GenerationFactory, UserFactory
 
@@ -45,13 +46,13 @@ def test_trash_and_restore_touch_only_the_users_own_images(owner) -> None:
     assert services.images_trash(user=owner, image_ids=[mine.pk]) == 0  # already there
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.in_trash and not theirs.in_trash
+    assert mine.deleted_at is not None and theirs.deleted_at is None
 
     GeneratedImage.objects.filter(pk=theirs.pk).update(deleted_at=timezone.now())
     assert services.images_restore(user=owner, image_ids=[mine.pk, theirs.pk]) == 1
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert not mine.in_trash and theirs.in_trash
+    assert mine.deleted_at is None and theirs.deleted_at is not None
 
 
 def test_purge_deletes_old_trash_for_good_and_leaves_younger_trash(
@@ -180,7 +181,9 @@ def test_an_export_of_a_search_holds_every_match(owner) -> None:
     make_image(UserFactory(username="outsider"), "their lighthouse", size="512x512")
 
     export = build(
-        services.export_start(user=owner, image_ids=[], query_string="q=lighthouse&size=512x512")
+        services.export_start(
+            user=owner, image_ids=[], filters=GalleryFilters(q="lighthouse", size="512x512")
+        )
     )
     archive, entries = open_export(export)
     assert sorted(entries) == sorted(image.pk for image in lighthouses)
@@ -190,7 +193,8 @@ def test_an_export_of_a_search_holds_every_match(owner) -> None:
 
 def test_an_export_of_everything_with_hostile_words_still_builds(owner) -> None:
     make_image(owner, "a lighthouse")
-    export = build(services.export_start(user=owner, image_ids=[], query_string="q=%22%26%7C!"))
+    filters = GalleryFilters(q='"&|!')
+    export = build(services.export_start(user=owner, image_ids=[], filters=filters))
     assert export.status == Export.Status.READY
 
 

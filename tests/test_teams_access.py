@@ -92,7 +92,7 @@ ENDPOINTS = {
         "post", lambda w: reverse("accounts:team-switch"), lambda w: {"team": w.crew.slug}
     ),
     "team": Endpoint("get", lambda w: reverse("accounts:team", args=[w.crew.slug])),
-    "team usage": Endpoint("get", lambda w: reverse("accounts:team-usage", args=[w.crew.slug])),
+    "team usage": Endpoint("get", lambda w: reverse("gallery:team-usage", args=[w.crew.slug])),
     "member add": Endpoint(
         "post", lambda w: reverse("accounts:member-add", args=[w.crew.slug]),
         lambda w: {"username_or_email": "eve", "role": "member"},
@@ -106,7 +106,7 @@ ENDPOINTS = {
         "post",
         lambda w: reverse("accounts:member-remove", args=[w.crew.slug, w.teammate_membership.pk]),
     ),
-    "usage": Endpoint("get", lambda w: reverse("accounts:usage")),
+    "usage": Endpoint("get", lambda w: reverse("gallery:usage")),
 }  # fmt: skip
 
 

@@ -69,7 +69,7 @@ def test_own_usage_shows_use_limit_and_what_remains(settings, crew: dict[str, An
     settings.QUOTA_USER_DAILY_IMAGES = 10
     settings.QUOTA_TEAM_MONTHLY_IMAGES = 50
     Profile.objects.create(user=crew["bob"], daily_image_limit=8)
-    html = logged_in(crew["bob"]).get(reverse("accounts:usage")).content.decode()
+    html = logged_in(crew["bob"]).get(reverse("gallery:usage")).content.decode()
     used_today = 0 if crew["earlier"] != crew["today"] else 3
     assert (
         f'<td>Your daily limit</td><td class="number">{used_today}</td><td class="number">8</td>'
@@ -85,14 +85,14 @@ def test_own_usage_shows_use_limit_and_what_remains(settings, crew: dict[str, An
 
 
 def test_own_usage_counts_every_team_and_none(crew: dict[str, Any]) -> None:
-    html = logged_in(crew["alice"]).get(reverse("accounts:usage")).content.decode()
+    html = logged_in(crew["alice"]).get(reverse("gallery:usage")).content.decode()
     assert '<td>Your daily limit</td><td class="number">3</td>' in html
     assert {day: n for day, n in chart_bars(html).items() if n} == {crew["today"]: 3}
 
 
 def test_team_admin_sees_members_models_and_days(settings, crew: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     settings.QUOTA_TEAM_MONTHLY_IMAGES = 60
-    response = logged_in(crew["alice"]).get(reverse("accounts:team-usage", args=["crew"]))
+    response = logged_in(crew["alice"]).get(reverse("gallery:team-usage", args=["crew"]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "This month: 5 of 60 images used, 55 remain." in html
@@ -120,19 +120,19 @@ def test_team_usage_days_follow_the_portals_time_zone(settings) -> None:  # type
     )
     generation = GenerationFactory(user=membership.user, team=membership.team, n=2, charged=2)
     Generation.objects.filter(pk=generation.pk).update(created_at=late)
-    url = reverse("accounts:team-usage", args=[membership.team.slug])
+    url = reverse("gallery:team-usage", args=[membership.team.slug])
     html = logged_in(membership.user).get(url).content.decode()
     assert {day: n for day, n in chart_bars(html).items() if n} == {today - timedelta(days=1): 2}
 
 
 def test_an_empty_month_says_so(crew: dict[str, Any]) -> None:
     admin = MembershipFactory(team__name="Quiet", team__slug="quiet", role="admin").user
-    html = logged_in(admin).get(reverse("accounts:team-usage", args=["quiet"])).content.decode()
+    html = logged_in(admin).get(reverse("gallery:team-usage", args=["quiet"])).content.decode()
     assert html.count("Nothing yet this month.") == 2
     assert not any(chart_bars(html).values())
 
 
 def test_members_who_are_not_admins_get_a_404(crew: dict[str, Any]) -> None:
-    url = reverse("accounts:team-usage", args=["crew"])
+    url = reverse("gallery:team-usage", args=["crew"])
     assert logged_in(crew["bob"]).get(url).status_code == 404
     assert logged_in(UserFactory()).get(url).status_code == 404

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery.models import GeneratedImage, Generation, SavedSearch
-from gallery.selectors import Cursor
+from gallery.values import Cursor
 from tests.factories import (
     GeneratedImageFactory,
     GenerationFactory,

@@ -5,13 +5,23 @@ from .access import (
     get_export_for_user,
     get_generation_for_user,
     get_image_for_user,
+    get_library_image,
+    get_saved_search_for_user,
+    get_share_target,
     get_visible_image,
     owned_image_ids,
-    user_id_of,
+    remix_source,
     visible_images,
 )
+from .details import (
+    GenerationDetail,
+    ImageDetail,
+    generation_card,
+    generation_detail,
+    image_detail,
+    library_image_detail,
+)
 from .exports import export_image_ids
-from .filters import Cursor, GalleryFilters, Scope
 from .gallery import (
     GalleryPage,
     corrected_query,
@@ -22,36 +32,44 @@ from .gallery import (
     trash_page,
     with_card_fields,
 )
-from .generations import (
-    GenerationListPage,
-    generation_page,
-    generations_status,
-    recent_generations,
-)
+from .generations import GenerationListPage, generation_page, recent_generations
+from .quotas import Allowance, allowances, team_allowance
+from .usage import team_daily_usage, team_month_breakdown, user_daily_usage
 
 __all__ = [
-    "Cursor",
-    "GalleryFilters",
+    "Allowance",
     "GalleryPage",
+    "GenerationDetail",
     "GenerationListPage",
-    "Scope",
+    "ImageDetail",
     "Viewer",
+    "allowances",
     "corrected_query",
     "export_image_ids",
     "filtered_images",
     "gallery_page",
+    "generation_card",
+    "generation_detail",
     "generation_page",
-    "generations_status",
     "get_export_for_user",
     "get_generation_for_user",
     "get_image_for_user",
+    "get_library_image",
+    "get_saved_search_for_user",
+    "get_share_target",
     "get_visible_image",
+    "image_detail",
     "image_neighbors",
+    "library_image_detail",
     "owned_image_ids",
     "recent_generations",
+    "remix_source",
     "saved_searches",
+    "team_allowance",
+    "team_daily_usage",
+    "team_month_breakdown",
+    "user_daily_usage",
     "trash_page",
-    "user_id_of",
     "visible_images",
     "with_card_fields",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,25 +13,15 @@ from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Value
 
 from .. import highlight, search
 from ..models import Favorite, GeneratedImage, SavedSearch
-from .access import Viewer, user_id_of
-from .filters import (
-    ORDERINGS,
-    Cursor,
-    GalleryFilters,
-    Scope,
-    after_cursor,
-    apply_filters,
-    search_query,
-)
-
-WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+from ..values import ORDERINGS, WORD, Cursor, GalleryFilters, Scope, user_id_of
+from .access import Viewer
+from .filters import after_cursor, apply_filters, search_query
 
 
 @dataclass
 class GalleryPage:
     images: list[GeneratedImage]
     next_cursor: str | None
-    filters: GalleryFilters
     corrected_query: str = ""
     favorite_ids: set[int] = field(default_factory=set)
     # The search's lexemes, to mark the words they match on the cards.
@@ -102,13 +91,10 @@ def _ordered_rows(
     hundred images or a hundred thousand.
     """
     sort = "oldest" if filters.sort == "oldest" else "newest"
-    base = GeneratedImage.objects.filter(scope.condition)
+    base = GeneratedImage.objects.in_scope(scope)
     query = search_query(filters.q) if filters.q else None
     ordering = ORDERINGS[sort]
-    narrowing = bool(
-        query is not None or narrow or filters.favorites or filters.model or filters.size
-        or filters.quality or filters.style or filters.date_from or filters.date_to
-    )  # fmt: skip
+    narrowing = filters.narrows or narrow is not None
 
     def finish(
         images: Any, *, walk: bool, limit: int, walked: QuerySet[GeneratedImage] | None = None
@@ -238,7 +224,7 @@ def gallery_page(
     if not rows and filters.q and cursor is None:
         corrected = corrected_query(viewer_id, filters.q)
         if corrected:
-            filters = GalleryFilters(**{**filters.__dict__, "q": corrected})
+            filters = replace(filters, q=corrected)
             rows, tsquery = _page_rows(scope, filters, None, viewer_id, size)
     has_next = len(rows) > size
     rows = rows[:size]
@@ -246,7 +232,6 @@ def gallery_page(
     return GalleryPage(
         images=rows,
         next_cursor=_cursor_for(rows[-1], _sort_of(filters)) if has_next else None,
-        filters=filters,
         corrected_query=corrected,
         favorite_ids=favorite_ids,
         marks=highlight.query_lexemes(tsquery),
@@ -270,30 +255,25 @@ def image_neighbors(
 
 def trash_page(user: Viewer, cursor: Cursor | None = None) -> GalleryPage:
     size = settings.GALLERY_PAGE_SIZE
-    images = GeneratedImage.objects.filter(user_id=user_id_of(user), deleted_at__isnull=False)
+    images = GeneratedImage.objects.owned_by(user).trashed()
     if cursor is not None and cursor.sort == "trash":
-        value = cursor.value()
-        images = images.filter(deleted_at__lte=value).filter(
-            Q(deleted_at__lt=value) | Q(deleted_at=value, pk__lt=cursor.pk)
-        )
+        images = images.trashed_before(cursor.value(), cursor.pk)
     rows = list(images.select_related("generation").order_by("-deleted_at", "-pk")[: size + 1])
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1]
         assert last.deleted_at is not None
         next_cursor = Cursor("trash", last.deleted_at.isoformat(), last.pk).encode()
-    return GalleryPage(rows[:size], next_cursor, GalleryFilters())
+    return GalleryPage(rows[:size], next_cursor)
 
 
 def saved_searches(user: Viewer) -> QuerySet[SavedSearch]:
     return SavedSearch.objects.filter(user_id=user_id_of(user))
 
 
-def filtered_images(viewer: Viewer, scope: Scope, filters: GalleryFilters) -> Any:
-    """Every image a gallery search matches, unpaged (for exports and bulk actions)."""
-    images = apply_filters(
-        GeneratedImage.objects.filter(scope.condition), filters, user_id_of(viewer)
-    )
+def filtered_images(viewer_id: int, scope: Scope, filters: GalleryFilters) -> Any:
+    """Every image a gallery search matches, unpaged (for exports)."""
+    images = apply_filters(GeneratedImage.objects.in_scope(scope), filters, viewer_id)
     if filters.q:
         images = images.filter(search_vector=search_query(filters.q))
     return images

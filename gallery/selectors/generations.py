@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..models import Generation
-from .access import Viewer, user_id_of
-from .filters import ORDERINGS, Cursor, GalleryFilters, after_cursor, apply_filters, search_query
+from ..values import ORDERINGS, Cursor, GalleryFilters, user_id_of
+from .access import Viewer
+from .filters import after_cursor, apply_filters, search_query
 
 
 @dataclass
@@ -25,7 +25,7 @@ def generation_page(
 ) -> GenerationListPage:
     """Generations by status (failed, refused, canceled, pending), for the status filter."""
     size = settings.GALLERY_PAGE_SIZE
-    generations = Generation.objects.filter(user_id=user_id_of(user), status=filters.status)
+    generations = Generation.objects.of(user).filter(status=filters.status)
     # The image grid's filters, dates included; only images have stars.
     generations = apply_filters(generations, replace(filters, favorites=False), user_id_of(user))
     if filters.q:
@@ -45,18 +45,11 @@ def recent_generations(
 ) -> tuple[list[Generation], list[Generation]]:
     """Pending generations, and those that failed or were refused in the last day (one query)."""
     since = timezone.now() - timedelta(hours=hours)
-    failed = [Generation.Status.FAILED, Generation.Status.REFUSED]
     rows = list(
-        Generation.objects.filter(user_id=user_id_of(user))
-        .filter(Q(status__in=Generation.PENDING) | Q(status__in=failed, created_at__gte=since))
+        Generation.objects.of(user)
+        .unfinished_or_failed_since(since)
         .only("status", "prompt", "n", "error_message", "created_at")
         .order_by("-created_at")[:60]
     )
     pending = [row for row in rows if row.is_pending]
     return pending, [row for row in rows if not row.is_pending][:6]
-
-
-def generations_status(user: Viewer, ids: list[int]) -> QuerySet[Generation]:
-    return Generation.objects.filter(user_id=user_id_of(user), pk__in=ids[:100]).only(
-        "id", "status", "error_message"
-    )

@@ -1,50 +1,46 @@
 """Writes: every change of a generation's, an image's or an export's state goes through here."""
 
+from .claims import Added, Claim, FinishingSlot, LeaseLost, generation_claim, lease_expiry
+from .enqueue import enqueue_generation
 from .exports import export_build, export_start
 from .generations import (
-    GenerationParams,
+    QuotaExceeded,
     generation_cancel,
     generation_release,
     generation_rerun,
     generation_submit,
 )
 from .images import (
-    ShareError,
     favorites_set,
     images_delete_forever,
     images_restore,
     images_share,
     images_trash,
     images_unshare,
+    saved_search_delete,
     saved_search_save,
     trash_empty,
     trash_purge,
 )
 from .pipeline import (
     REVISED_PROMPT_LIMIT,
-    Added,
-    Claim,
-    FinishingSlot,
-    LeaseLost,
     clean_text,
     generation_call_api,
-    generation_claim,
     generation_run,
     generation_store_images,
     generations_sweep,
-    lease_expiry,
 )
-from .storing import index_images, search_vector_sql
+from .storing import image_store
 
 __all__ = [
     "REVISED_PROMPT_LIMIT",
     "Added",
     "Claim",
     "FinishingSlot",
-    "GenerationParams",
     "LeaseLost",
-    "ShareError",
+    "QuotaExceeded",
     "clean_text",
+    "enqueue_generation",
     "export_build",
     "export_start",
     "favorites_set",
@@ -57,15 +53,15 @@ __all__ = [
     "generation_store_images",
     "generation_submit",
     "generations_sweep",
+    "image_store",
     "images_delete_forever",
     "images_restore",
     "images_share",
     "images_trash",
     "images_unshare",
-    "index_images",
     "lease_expiry",
+    "saved_search_delete",
     "saved_search_save",
-    "search_vector_sql",
     "trash_empty",
     "trash_purge",
 ]

@@ -4,34 +4,41 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from ..archive import write_export
 from ..models import Export
+from ..selectors import export_image_ids
+from ..values import GalleryFilters
+from .enqueue import enqueue_export_on_commit
 
 logger = logging.getLogger(__name__)
 
 
-def export_start(*, user: User, image_ids: list[int], query_string: str = "") -> Export:
-    from ..tasks import build_export
-
+def export_start(
+    *,
+    user: User,
+    image_ids: list[int],
+    filters: GalleryFilters | None = None,
+    query_string: str = "",
+) -> Export:
+    """An export of the chosen images or, with none chosen, of every image the filters match
+    (the query string is kept to link back to the search)."""
     with transaction.atomic():
         export = Export.objects.create(
-            user=user, image_ids=image_ids[:100_000], query_string=query_string[:1000]
+            user=user,
+            image_ids=image_ids[:100_000],
+            filters=(filters or GalleryFilters()).to_json(),
+            query_string=query_string[:1000],
         )
-        transaction.on_commit(
-            lambda: build_export.apply_async((export.pk,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
-        )
+        enqueue_export_on_commit(export.pk)
     return export
 
 
 def export_build(*, export_id: int) -> None:
     """Write the zip to a temporary file and then to storage, so memory stays flat."""
-    from ..archive import write_export
-    from ..selectors import export_image_ids
-
     claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
         status=Export.Status.RUNNING
     )

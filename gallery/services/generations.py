@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,41 +12,21 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Team
-from accounts.selectors import user_daily_limit
 
-from .. import quotas
 from ..models import GeneratedImage, Generation
+from ..selectors import allowances
+from ..values import GenerationParams
+from .enqueue import enqueue_generation_on_commit
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class GenerationParams:
-    prompt: str
-    model: str
-    n: int
-    size: str
-    quality: str
-    style: str
-    response_format: str
+class QuotaExceeded(Exception):
+    """A submission that would go over a limit, with the limit's words."""
 
-    @classmethod
-    def of(cls, generation: Generation) -> GenerationParams:
-        return cls(
-            prompt=generation.prompt,
-            model=generation.model,
-            n=generation.n,
-            size=generation.size,
-            quality=generation.quality,
-            style=generation.style,
-            response_format=generation.response_format,
-        )
-
-
-def _enqueue(generation_id: int) -> None:
-    from ..tasks import enqueue_generation
-
-    transaction.on_commit(lambda: enqueue_generation(generation_id))
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def generation_submit(
@@ -64,19 +43,17 @@ def generation_submit(
     submits are counted one after another and none slips past a limit.
     """
     key = idempotency_key or uuid.uuid4()
-    existing = Generation.objects.filter(user=user, idempotency_key=key).first()
+    existing = Generation.objects.of(user).filter(idempotency_key=key).first()
     if existing:
         return existing
     try:
         with transaction.atomic():
             User.objects.select_for_update().filter(pk=user.pk).first()
-            allowances = [quotas.user_allowance(user.pk, user_daily_limit(user.pk))]
             if team is not None:
                 Team.objects.select_for_update().filter(pk=team.pk).first()
-                allowances.append(quotas.team_allowance(team.pk, team.name, team.image_limit))
-            for allowance in allowances:
+            for allowance in allowances(user.pk, team):
                 if allowance.refuses(params.n):
-                    raise quotas.QuotaExceeded(allowance.message(params.n))
+                    raise QuotaExceeded(allowance.message(params.n))
             generation = Generation.objects.create(
                 user=user,
                 team=team,
@@ -84,11 +61,11 @@ def generation_submit(
                 idempotency_key=key,
                 charged=params.n,
                 lease_until=timezone.now() + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
-                **asdict(params),
+                **params.as_dict(),
             )
-            _enqueue(generation.pk)
+            enqueue_generation_on_commit(generation.pk)
     except IntegrityError:
-        return Generation.objects.get(user=user, idempotency_key=key)
+        return Generation.objects.of(user).get(idempotency_key=key)
     return generation
 
 

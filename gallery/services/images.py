@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Team
+from accounts.models import Membership
 
 from .. import storage
 from ..models import Favorite, GeneratedImage, SavedSearch
+from ..selectors import visible_images
 
 
 def images_trash(*, user: User, image_ids: list[int]) -> int:
     """Move the user's images to the trash; ids that are not theirs change nothing."""
-    return GeneratedImage.objects.filter(
-        user=user, pk__in=image_ids, deleted_at__isnull=True
-    ).update(deleted_at=timezone.now())
+    images = GeneratedImage.objects.owned_by(user).alive().filter(pk__in=image_ids)
+    return images.update(deleted_at=timezone.now())
 
 
 def images_restore(*, user: User, image_ids: list[int]) -> int:
-    return GeneratedImage.objects.filter(
-        user=user, pk__in=image_ids, deleted_at__isnull=False
-    ).update(deleted_at=None)
+    images = GeneratedImage.objects.owned_by(user).trashed().filter(pk__in=image_ids)
+    return images.update(deleted_at=None)
 
 
-def images_delete_forever(*, images: Any) -> int:
+def images_delete_forever(*, images: QuerySet[GeneratedImage]) -> int:
     """Delete rows and then their files, once the deletion is committed."""
     names = [name for pair in images.values_list("file", "thumbnail") for name in pair if name]
     count, _ = images.delete()
@@ -38,7 +37,7 @@ def images_delete_forever(*, images: Any) -> int:
 
 
 def trash_empty(*, user: User, image_ids: list[int] | None = None) -> int:
-    images = GeneratedImage.objects.filter(user=user, deleted_at__isnull=False)
+    images = GeneratedImage.objects.owned_by(user).trashed()
     if image_ids is not None:
         images = images.filter(pk__in=image_ids)
     return images_delete_forever(images=images)
@@ -50,9 +49,8 @@ def trash_purge(*, older_than_days: float | None = None) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     purged = 0
     while True:
-        batch = list(
-            GeneratedImage.objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True)[:500]
-        )
+        expired = GeneratedImage.objects.trashed_before(cutoff)
+        batch = list(expired.values_list("pk", flat=True)[:500])
         if not batch:
             return purged
         with transaction.atomic():
@@ -61,8 +59,6 @@ def trash_purge(*, older_than_days: float | None = None) -> int:
 
 def favorites_set(*, user: User, image_ids: list[int], favorite: bool) -> int:
     """Star or unstar images the user may see (own, or shared with their team); others stay."""
-    from ..selectors import visible_images
-
     visible = visible_images(user).filter(pk__in=image_ids)
     if not favorite:
         deleted, _ = Favorite.objects.filter(user=user, image__in=visible).delete()
@@ -81,20 +77,17 @@ def saved_search_save(*, user: User, name: str, query_string: str) -> SavedSearc
     return saved
 
 
-class ShareError(Exception):
-    """A share that cannot be made, with the reason in words."""
+def saved_search_delete(*, saved_search: SavedSearch) -> None:
+    saved_search.delete()
 
 
-def images_share(*, user: User, image_ids: list[int], team: Team) -> int:
-    """Show the user's images in a team's library; only a member may share with a team."""
-    if not team.memberships.filter(user=user).exists():
-        raise ShareError("You can only share with a team you belong to.")
-    return GeneratedImage.objects.filter(
-        user=user, pk__in=image_ids, deleted_at__isnull=True
-    ).update(shared_team=team, shared_at=timezone.now())
+def images_share(*, membership: Membership, image_ids: list[int]) -> int:
+    """Show the member's own images in their team's library (a membership, so that only a
+    member ever shares with a team)."""
+    images = GeneratedImage.objects.owned_by(membership.user_id).alive().filter(pk__in=image_ids)
+    return images.update(shared_team_id=membership.team_id, shared_at=timezone.now())
 
 
 def images_unshare(*, user: User, image_ids: list[int]) -> int:
-    return GeneratedImage.objects.filter(
-        user=user, pk__in=image_ids, shared_team__isnull=False
-    ).update(shared_team=None, shared_at=None)
+    images = GeneratedImage.objects.owned_by(user).shared().filter(pk__in=image_ids)
+    return images.update(shared_team=None, shared_at=None)

@@ -1,10 +1,10 @@
-"""Storing images: fetching the bytes, writing the rows and search vectors, remembering words."""
+"""Storing one image of a recorded answer: fetching the bytes, checking them, the thumbnail,
+the files, and the row with its search vector and the words it adds to the user's."""
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -14,37 +14,25 @@ from .. import storage
 from ..images import BadImage, check_image, make_thumbnail
 from ..mka1 import ImageFetchError, download
 from ..models import SEARCH_CONFIG, GeneratedImage, Generation, SearchTerm
-
-if TYPE_CHECKING:
-    from .pipeline import Claim, FinishingSlot
+from ..search import search_vector_sql
+from ..values import WORD, AnswerItem
+from .claims import Claim, FinishingSlot
 
 logger = logging.getLogger(__name__)
 
-SEARCH_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
-
-def _fetch_original(claim: Claim, entry: dict[str, Any], slot: FinishingSlot) -> bytes:
+def _fetch_original(claim: Claim, item: AnswerItem, slot: FinishingSlot) -> bytes:
     """The image's bytes: downloaded (holding no slot and no database connection) or read
     back."""
-    if "error" in entry:
-        raise ImageFetchError(entry["error"]["reason"], kind=entry["error"]["kind"])
-    if "stored" in entry:
-        return storage.read_bytes(entry["stored"])
+    if item.error_kind:
+        raise ImageFetchError(item.error_reason, kind=item.error_kind)
+    if item.stored:
+        return storage.read_bytes(item.stored)
     claim.ensure(settings.MKA1_DOWNLOAD_TIMEOUT)
     slot.give_back()
     connection.close()
     return download(
-        entry["url"],
-        max_bytes=settings.MKA1_MAX_IMAGE_BYTES,
-        timeout=settings.MKA1_DOWNLOAD_TIMEOUT,
-    )
-
-
-def search_vector_sql(prompt: str, revised_prompt: str) -> str:
-    """An image's search vector in SQL: the prompt's words weigh more than the revised prompt's."""
-    return (
-        f"setweight(to_tsvector(%(search_config)s::regconfig, {prompt}), 'A')"
-        f" || setweight(to_tsvector(%(search_config)s::regconfig, {revised_prompt}), 'B')"
+        item.url, max_bytes=settings.MKA1_MAX_IMAGE_BYTES, timeout=settings.MKA1_DOWNLOAD_TIMEOUT
     )
 
 
@@ -87,16 +75,14 @@ UPSERT_IMAGE_SQL = UPSERT_IMAGE_TEMPLATE.format(
 )
 
 
-def _store_image(generation: Generation, index: int, entry: dict[str, Any], content: bytes) -> None:
+def _store_image(generation: Generation, index: int, item: AnswerItem, content: bytes) -> None:
     """Check the bytes, make the thumbnail, store both, and write the row (searchable at once)."""
     checked = check_image(content, max_pixels=settings.MKA1_MAX_IMAGE_PIXELS)
     thumb = make_thumbnail(checked.picture)
     names = {"user_id": generation.user_id, "generation_id": generation.pk, "index": index}
-    original = entry.get("stored") or storage.save_bytes(
-        storage.original_name(**names), checked.content
-    )
+    original = item.stored or storage.save_bytes(storage.original_name(**names), checked.content)
     thumbnail = storage.save_bytes(storage.thumbnail_name(**names), thumb.content)
-    row = {
+    row: dict[str, Any] = {
         "generation_id": generation.pk,
         "index": index,
         "user_id": generation.user_id,
@@ -104,7 +90,7 @@ def _store_image(generation: Generation, index: int, entry: dict[str, Any], cont
         "size": generation.size,
         "quality": generation.quality,
         "style": generation.style,
-        "revised_prompt": entry.get("revised_prompt", ""),
+        "revised_prompt": item.revised_prompt,
         "file": original,
         "thumbnail": thumbnail,
         "content_type": checked.content_type,
@@ -115,24 +101,25 @@ def _store_image(generation: Generation, index: int, entry: dict[str, Any], cont
         "thumb_height": thumb.height,
         "created_at": timezone.now(),
     }
-    words = _words([generation.prompt, row["revised_prompt"]])
+    words = _words([generation.prompt, item.revised_prompt])
     params = {**row, "search_config": SEARCH_CONFIG, "search_prompt": generation.prompt}
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_IMAGE_SQL, {**params, "words": words})
 
 
-def _store_one(
-    claim: Claim, index: int, entry: dict[str, Any], slot: FinishingSlot
+def image_store(
+    *, claim: Claim, index: int, item: AnswerItem, slot: FinishingSlot
 ) -> tuple[str, str] | None:
-    """Store image `index` (in a finishing slot); the reason it is missing otherwise."""
+    """Store image `index` of the answer (in a finishing slot); the reason it is missing
+    (its error kind and words) otherwise."""
     try:
-        content = _fetch_original(claim, entry, slot)
+        content = _fetch_original(claim, item, slot)
         slot.take()
-        _store_image(claim.generation, index, entry, content)
+        _store_image(claim.generation, index, item, content)
     except ImageFetchError as error:
         return error.kind, str(error)
     except BadImage as error:
-        storage.delete_quietly(entry.get("stored", ""))
+        storage.delete_quietly(item.stored)
         return "bad_image", str(error)
     except OSError as error:
         logger.exception("Storing image %s of generation %s failed", index, claim.generation.pk)
@@ -141,21 +128,4 @@ def _store_one(
 
 
 def _words(texts: list[str]) -> list[str]:
-    return sorted({word.lower()[:100] for text in texts for word in SEARCH_WORD.findall(text)})
-
-
-INDEX_IMAGES_TEMPLATE = "UPDATE {table} SET search_vector = {vector} WHERE generation_id = %(id)s"
-INDEX_IMAGES_SQL = INDEX_IMAGES_TEMPLATE.format(
-    table=GeneratedImage._meta.db_table,
-    vector=search_vector_sql("%(search_prompt)s", "revised_prompt"),
-)
-
-
-def index_images(*, generation: Generation) -> None:
-    """Fill the search vectors of a generation's images again, and remember their words."""
-    revised = list(generation.images.values_list("revised_prompt", flat=True))
-    params = {"search_config": SEARCH_CONFIG, "search_prompt": generation.prompt}
-    words = _words([generation.prompt, *revised])
-    with connection.cursor() as cursor:
-        cursor.execute(INDEX_IMAGES_SQL, {**params, "id": generation.pk})
-        cursor.execute(REMEMBER_WORDS_SQL, {"user_id": generation.user_id, "words": words})
+    return sorted({word.lower()[:100] for text in texts for word in WORD.findall(text)})

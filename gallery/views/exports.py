@@ -9,11 +9,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import current_user
+
 from .. import selectors, services
-from ..forms import ExportSearchForm
-from ..models import Export
-from .common import current_user, gallery_query
-from .images import file_response
+from ..files import file_response
+from ..forms import ExportSearchForm, GalleryFilterForm
+from .helpers import gallery_query
 
 
 @login_required
@@ -25,7 +26,10 @@ def export_search(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That search cannot be exported; search again and export.")
         return redirect("gallery:index")
     query = form.cleaned_data["query_string"]
-    export = services.export_start(user=current_user(request), image_ids=[], query_string=query)
+    filters = GalleryFilterForm.from_query_string(query).filters()
+    export = services.export_start(
+        user=current_user(request), image_ids=[], filters=filters, query_string=query
+    )
     return redirect("gallery:export", pk=export.pk)
 
 
@@ -41,7 +45,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     export = selectors.get_export_for_user(request.user, pk)
-    if export.status != Export.Status.READY or not export.file:
+    if export.status != export.Status.READY or not export.file:
         raise Http404("This export is not ready.")
     filename = f"mka1-export-{export.pk}.zip"
     return file_response(export.file.name or "", "application/zip", filename, attachment=True)

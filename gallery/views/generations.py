@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import current_team
+from accounts.selectors import current_team, current_user
 
 from .. import selectors, services
 from ..forms import GenerationForm
-from ..quotas import QuotaExceeded
-from .browse import new_generation_form, render_gallery
-from .common import current_user
+from ..values import GenerationParams
+from .helpers import new_generation_form, render_gallery
 
 
 @login_required
@@ -24,9 +23,7 @@ def generate(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render_gallery(request, form, status=400)
     source_id = form.cleaned_data.get("remixed_from")
-    source = (
-        selectors.visible_images(request.user).filter(pk=source_id).first() if source_id else None
-    )
+    source = selectors.remix_source(request.user, source_id) if source_id else None
     if source_id and source is None:
         # Unshared, trashed or never visible: say so; the form shown again goes without it.
         data = request.POST.copy()
@@ -43,7 +40,7 @@ def generate(request: HttpRequest) -> HttpResponse:
             team=current_team(request),
             remixed_from=source,
         )
-    except QuotaExceeded as exceeded:
+    except services.QuotaExceeded as exceeded:
         form.add_error(None, exceeded.message)
         return render_gallery(request, form, status=400)
     messages.success(request, f"Generation {generation.pk} is queued.")
@@ -53,11 +50,11 @@ def generate(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = selectors.get_generation_for_user(request.user, pk)
+    detail = selectors.generation_detail(request.user, pk)
     context = {
-        "generation": generation,
-        "images": generation.images.filter(deleted_at__isnull=True),
-        "missing": generation.missing_images.order_by("index"),
+        "generation": detail.generation,
+        "images": detail.images,
+        "missing": detail.missing,
     }
     return render(request, "gallery/generation_detail.html", context)
 
@@ -65,15 +62,15 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def generation_card(request: HttpRequest, pk: int) -> HttpResponse:
-    """A pending card, polled until it can be replaced by its images or its error."""
-    generation = selectors.get_generation_for_user(request.user, pk)
-    images = (
-        []
-        if generation.is_pending
-        else list(selectors.with_card_fields(generation.images.filter(deleted_at__isnull=True)))
-    )
+    """A pending card, polled until it can be replaced by its images or its error. Once the
+    generation has ended, the answer tells the page so (the generation's own page then shows
+    its ending in full)."""
+    generation, images = selectors.generation_card(request.user, pk)
     context = {"generation": generation, "images": images}
-    return render(request, "gallery/_generation_result.html", context)
+    response = render(request, "gallery/_generation_result.html", context)
+    if not generation.is_pending:
+        response["HX-Trigger"] = "generation-ended"
+    return response
 
 
 @login_required
@@ -95,7 +92,7 @@ def generation_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         generation = services.generation_rerun(
             user=current_user(request), source=source, team=current_team(request)
         )
-    except QuotaExceeded as exceeded:
+    except services.QuotaExceeded as exceeded:
         messages.error(request, exceeded.message)
         return redirect("gallery:generation", pk=pk)
     messages.success(request, f"Generation {generation.pk} is queued with the same settings.")
@@ -107,16 +104,6 @@ def generation_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 def generation_remix(request: HttpRequest, pk: int) -> HttpResponse:
     """The form prefilled with a generation's parameters, to edit and submit."""
     source = selectors.get_generation_for_user(request.user, pk)
-    initial = services.GenerationParams.of(source).__dict__
+    initial = GenerationParams.of(source).as_dict()
     context = {"form": new_generation_form(initial), "source": source}
     return render(request, "gallery/remix.html", context)
-
-
-@login_required
-@require_GET
-def generation_status(request: HttpRequest) -> JsonResponse:
-    ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()]
-    rows = selectors.generations_status(request.user, ids)
-    return JsonResponse(
-        {"generations": [{"id": g.pk, "status": g.status, "error": g.error_message} for g in rows]}
-    )

@@ -4,56 +4,33 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import current_team, get_membership
+from accounts.selectors import current_membership, current_user
 
-from .. import selectors, services, storage
+from .. import selectors, services
+from ..files import file_response
 from ..forms import BulkForm, GalleryFilterForm
-from .common import current_user, gallery_query, local_url
-
-
-def file_response(
-    name: str, content_type: str, filename: str, *, attachment: bool
-) -> HttpResponseBase:
-    """Access was checked by the caller; stream the file or hand out a short-lived URL."""
-    url = storage.temporary_url(
-        name, content_type=content_type, filename=filename, attachment=attachment
-    )
-    if url:
-        response: HttpResponseBase = HttpResponseRedirect(url)
-        response["Cache-Control"] = "private, no-store"
-        return response
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=attachment,
-        filename=filename,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+from .helpers import gallery_query, local_url
 
 
 @login_required
 @require_GET
 def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    image = selectors.get_image_for_user(request.user, pk)
     filters = GalleryFilterForm(request.GET).filters()
-    newer, older = selectors.image_neighbors(request.user, image, filters)
+    detail = selectors.image_detail(request.user, pk, filters)
     query = gallery_query(request)
     context = {
-        "image": image,
-        "siblings": image.generation.images.filter(deleted_at__isnull=True).exclude(pk=image.pk),
-        "is_favorite": image.favorites.filter(user=current_user(request)).exists(),
-        "newer": newer,
-        "older": older,
+        "image": detail.image,
+        "siblings": detail.siblings,
+        "is_favorite": detail.is_favorite,
+        "newer": detail.newer,
+        "older": detail.older,
         "query": query,
-        "back": f"/?{query}#image-{image.pk}" if query else f"/#image-{image.pk}",
+        "back": f"/?{query}#image-{pk}" if query else f"/#image-{pk}",
     }
     return render(request, "gallery/image_detail.html", context)
 
@@ -139,12 +116,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
             return redirect(back)
         export = services.export_start(user=user, image_ids=owned)
         return redirect("gallery:export", pk=export.pk)
-    team = current_team(request)
-    if action == "share" and team is None:
+    membership = current_membership(request)
+    if action == "share" and membership is None:
         messages.error(request, "You are not in a team to share with.")
         return redirect(back)
     count = {
-        "share": lambda: services.images_share(user=user, image_ids=owned, team=team),  # type: ignore[arg-type]
+        "share": lambda: services.images_share(membership=membership, image_ids=owned),  # type: ignore[arg-type]
         "unshare": lambda: services.images_unshare(user=user, image_ids=owned),
         "trash": lambda: services.images_trash(user=user, image_ids=owned),
         "restore": lambda: services.images_restore(user=user, image_ids=owned),
@@ -152,6 +129,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         "unfavorite": lambda: services.favorites_set(user=user, image_ids=owned, favorite=False),
         "delete_forever": lambda: services.trash_empty(user=user, image_ids=owned),
     }[action]()
+    team = membership.team if membership else None
     messages.success(request, BULK_DONE[action].format(count=count, team=team))
     return redirect(back)
 
@@ -160,8 +138,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @require_POST
 def image_share(request: HttpRequest, pk: int) -> HttpResponse:
     image = selectors.get_image_for_user(request.user, pk)
-    membership = get_membership(request.user, request.POST.get("team", ""))
-    services.images_share(user=current_user(request), image_ids=[image.pk], team=membership.team)
+    membership = selectors.get_share_target(request.user, request.POST.get("team", ""))
+    services.images_share(membership=membership, image_ids=[image.pk])
     messages.success(
         request, f"Shared with {membership.team.name}: its members see it in the library."
     )

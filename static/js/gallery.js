@@ -1,5 +1,5 @@
 // The gallery's own small behaviours: selection with shift-click ranges, keyboard paging on an
-// image's page, and refreshing a generation's page once it finishes. Grid cards refresh via htmx.
+// image's page, and the filters' panel. Pending generations (cards and pages) refresh via htmx.
 (function () {
   "use strict";
 
@@ -67,24 +67,6 @@
     });
   }
 
-  // -- A generation's own page follows it until it finishes ------------------------------
-  function setUpStatusRefresh() {
-    var node = document.querySelector("[data-generation-id][data-status='queued']:not([hx-get]), [data-generation-id][data-status='running']:not([hx-get])");
-    if (!node) { return; }
-    var id = node.getAttribute("data-generation-id");
-    function poll() {
-      fetch("/generations/status.json?ids=" + id, { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (body) {
-          var row = body && body.generations[0];
-          if (row && row.status !== "queued" && row.status !== "running") { window.location.reload(); }
-          else { window.setTimeout(poll, 2000); }
-        })
-        .catch(function () { window.setTimeout(poll, 8000); });
-    }
-    window.setTimeout(poll, 2000);
-  }
-
   // -- The secondary filters: beside the grid on a wide screen, folded away on a phone --------
   function setUpFilters() {
     var more = document.querySelector("details[data-open-wide]");
@@ -95,6 +77,5 @@
     setUpFilters();
     setUpSelection();
     setUpKeyboardNav();
-    setUpStatusRefresh();
   });
 })();

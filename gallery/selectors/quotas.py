@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import Generation
+from accounts.models import Team
+from accounts.selectors import user_daily_limit
+
+from ..models import Generation
 
 
 def day_start(now: datetime | None = None) -> datetime:
@@ -61,21 +64,26 @@ class Allowance:
         )
 
 
-def user_allowance(user_id: int, limit: int) -> Allowance:
-    used = Generation.objects.filter(user_id=user_id, created_at__gte=day_start()).aggregate(
+def user_allowance(user_id: int) -> Allowance:
+    used = (
+        Generation.objects.of(user_id)
+        .filter(created_at__gte=day_start())
+        .aggregate(total=Sum("charged"))["total"]
+    )
+    return Allowance("your daily limit", user_daily_limit(user_id), used or 0, next_day())
+
+
+def team_allowance(team: Team) -> Allowance:
+    used = Generation.objects.filter(team_id=team.pk, created_at__gte=month_start()).aggregate(
         total=Sum("charged")
     )["total"]
-    return Allowance("your daily limit", limit, used or 0, next_day())
+    label = f"the monthly limit of {team.name}"
+    return Allowance(label, team.image_limit, used or 0, next_month())
 
 
-def team_allowance(team_id: int, team_name: str, limit: int) -> Allowance:
-    used = Generation.objects.filter(team_id=team_id, created_at__gte=month_start()).aggregate(
-        total=Sum("charged")
-    )["total"]
-    return Allowance(f"the monthly limit of {team_name}", limit, used or 0, next_month())
-
-
-class QuotaExceeded(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+def allowances(user_id: int, team: Team | None) -> list[Allowance]:
+    """Every limit a submission by this user for this team counts against."""
+    found = [user_allowance(user_id)]
+    if team is not None:
+        found.append(team_allowance(team))
+    return found

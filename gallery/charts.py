@@ -1,58 +1,18 @@
-"""Usage figures for the usage pages, and the small SVG bar chart drawn on the server."""
+"""The small SVG bar chart of the usage pages, drawn on the server: no chart library needed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-
-from gallery import quotas
-from gallery.models import Generation
-
-from .models import Team
 
 
 @dataclass(frozen=True)
 class DayUsage:
     day: date
     images: int
-
-
-def daily_usage(generations: QuerySet[Generation], days: int = 30) -> list[DayUsage]:
-    """Images per day for the last `days` days, days without any included."""
-    today = timezone.localdate()
-    first = today - timedelta(days=days - 1)
-    rows = (
-        generations.filter(created_at__gte=quotas.day_start() - timedelta(days=days - 1))
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(image_count=Sum("charged"))
-    )
-    by_day = {row["day"]: row["image_count"] or 0 for row in rows}
-    return [
-        DayUsage(first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0))
-        for n in range(days)
-    ]
-
-
-def team_month_breakdown(team: Team) -> dict[str, list[Any]]:
-    month = Generation.objects.filter(team=team, created_at__gte=quotas.month_start())
-    by_member = month.values("user__username").annotate(
-        image_count=Sum("charged"), generation_count=Count("id")
-    )
-    by_model = month.values("model").annotate(
-        image_count=Sum("charged"), generation_count=Count("id")
-    )
-    return {
-        "members": list(by_member.order_by("-image_count", "user__username")),
-        "models": list(by_model.order_by("-image_count", "model")),
-    }
 
 
 BAR = '<rect x="{}" y="{}" width="{}" height="{}"><title>{}: {} images</title></rect>'

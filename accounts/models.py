@@ -53,13 +53,19 @@ class Membership(models.Model):
 
 
 class Profile(models.Model):
-    """Per-user settings kept by administrators: a personal limit override."""
+    """Per-user state kept by administrators and moderators: a personal limit override, and
+    whether the account is suspended. Read with the user on every request (see backends)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     # Images per day for this user; empty means the portal's default.
     daily_image_limit = models.PositiveIntegerField(null=True, blank=True)
+    # Set while the account is suspended, with the reason the user is shown.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.TextField(blank=True)
+    # Refusals before this moment were reviewed by a moderator: they no longer hold submissions.
+    refusals_reviewed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
@@ -69,3 +75,7 @@ class Profile(models.Model):
         if self.daily_image_limit is not None:
             return self.daily_image_limit
         return int(settings.QUOTA_USER_DAILY_IMAGES)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None

@@ -17,6 +17,16 @@ def current_user(request: HttpRequest) -> User:
     return request.user
 
 
+def suspension_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """The reason the user is suspended, or None; reads the profile loaded with the user."""
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "profile", None)
+    if profile is None or profile.suspended_at is None:
+        return None
+    return str(profile.suspended_reason or "No reason was given.")
+
+
 def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
     if user.pk is None:
         return []

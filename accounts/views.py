@@ -47,6 +47,7 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
                 team=membership.team,
                 username_or_email=form.cleaned_data["username_or_email"],
                 role=form.cleaned_data["role"],
+                actor=selectors.current_user(request),
             )
         except services.MembershipError as error:
             messages.error(request, str(error))
@@ -67,7 +68,11 @@ def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, "That is not a role.")
         return redirect("accounts:team", slug=slug)
     try:
-        services.team_member_set_role(membership=target, role=form.cleaned_data["role"])
+        services.team_member_set_role(
+            membership=target,
+            role=form.cleaned_data["role"],
+            actor=selectors.current_user(request),
+        )
     except services.MembershipError as error:
         messages.error(request, str(error))
     else:
@@ -81,7 +86,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = selectors.get_admin_membership(request.user, slug)
     target = selectors.get_team_membership(membership.team, pk)
     try:
-        services.team_member_remove(membership=target)
+        services.team_member_remove(membership=target, actor=selectors.current_user(request))
     except services.MembershipError as error:
         messages.error(request, str(error))
     else:

@@ -238,3 +238,7 @@ class ExportSearchForm(forms.Form):
     """The gallery query string whose every image goes into the zip."""
 
     query_string = forms.CharField(max_length=1000, required=False)
+
+
+class LibraryRemoveForm(forms.Form):
+    reason = forms.CharField(max_length=1000, widget=Textarea(attrs={"rows": 2}))

@@ -41,7 +41,9 @@ SEARCH_CONFIG = "english"
 ALIVE = Q(deleted_at__isnull=True)
 TRASHED = Q(deleted_at__isnull=False)
 SHARED = Q(shared_team__isnull=False)
-IN_LIBRARY = ALIVE & SHARED
+# Shown to people other than its owner: not hidden by a moderator, its owner not suspended.
+SHOWN = Q(hidden_at__isnull=True, withheld=False)
+IN_LIBRARY = ALIVE & SHARED & SHOWN
 PENDING = Q(status__in=["queued", "running"])
 # Pending, or ended without images: what the gallery lists above a user's images.
 UNFINISHED = Q(status__in=["queued", "running", "failed", "refused"])
@@ -72,6 +74,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def stuck(self, now: datetime) -> GenerationQuerySet:
         """Pending ones whose lease ran out: their worker died or their message was lost."""
         return self.filter(PENDING, lease_until__lt=now)
+
+    def refused_by_policy(self) -> GenerationQuerySet:
+        return self.filter(status="refused", error_kind="content_policy")
 
     def unfinished_or_failed_since(self, since: datetime) -> GenerationQuerySet:
         """Pending ones, and those that failed or were refused since then."""
@@ -104,19 +109,37 @@ class ImageQuerySet(models.QuerySet["GeneratedImage"]):
     def shared(self) -> ImageQuerySet:
         return self.filter(SHARED)
 
+    def shown(self) -> ImageQuerySet:
+        """Shown to others: not hidden by a moderator, the owner not suspended."""
+        return self.filter(SHOWN)
+
+    def hidden(self) -> ImageQuerySet:
+        """Hidden by a moderator."""
+        return self.filter(hidden_at__isnull=False)
+
+    def shareable(self) -> ImageQuerySet:
+        """What an owner may share: alive, and not hidden by a moderator."""
+        return self.alive().filter(hidden_at__isnull=True)
+
     def in_library(self, team: Any) -> ImageQuerySet:
         """Shown in a team's library (a team or a team's id). Equality on the team implies
         SHARED, so the library's partial indexes serve it; written out as well, SHARED would be
         counted a second time by the planner (a fifth of all rows), which then turns from the
         library's ordered index to sorting the whole library."""
         team_id = team if isinstance(team, int) else team.pk
-        return self.filter(ALIVE, shared_team_id=team_id)
+        return self.filter(ALIVE, SHOWN, shared_team_id=team_id)
 
     def visible_to(self, viewer: Any) -> ImageQuerySet:
-        """What a user may look at: their own, and those shared with a team they are in now."""
+        """What a user may look at: their own, and those shown in the library of a team they
+        are in now (so not hidden, and not of a suspended owner)."""
         viewer_id = _user_id(viewer)
         teams = Membership.objects.filter(user_id=viewer_id).values("team_id")
-        return self.alive().filter(Q(user_id=viewer_id) | Q(shared_team_id__in=teams))
+        return self.alive().filter(Q(user_id=viewer_id) | Q(SHOWN, shared_team_id__in=teams))
+
+    def in_libraries_run_by(self, admin: Any) -> ImageQuerySet:
+        """Alive and shared with a team the user is a team admin of (hidden or not)."""
+        teams = Membership.objects.filter(user_id=_user_id(admin), role=Membership.Role.ADMIN)
+        return self.alive().shared().filter(shared_team_id__in=teams.values("team_id"))
 
     def in_scope(self, scope: Scope) -> ImageQuerySet:
         """The images a gallery page of this scope lists."""
@@ -203,6 +226,12 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
             models.Index(fields=["team", "-created_at"], name="generation_team_created"),
+            # Content-policy refusals per user over time, for moderators and the hold.
+            models.Index(
+                fields=["user", "-created_at"],
+                name="generation_user_refused",
+                condition=Q(status="refused", error_kind="content_policy"),
+            ),
             models.Index(
                 fields=["status", "lease_until"],
                 name="generation_pending",
@@ -262,6 +291,11 @@ class GeneratedImage(models.Model):
         "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     shared_at = models.DateTimeField(null=True, blank=True)
+    # Hidden by a moderator: only its owner and moderators see it, and it cannot be shared.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.TextField(blank=True, db_default="")
+    # Kept from everyone else while its owner is suspended.
+    withheld = models.BooleanField(db_default=False)
 
     objects = ImageQuerySet.as_manager()
 
@@ -291,12 +325,12 @@ class GeneratedImage(models.Model):
             # A team's shared library, and search within it.
             models.Index(
                 fields=["shared_team", "-created_at", "-id"],
-                name="image_library_created",
+                name="image_library_shown",
                 condition=IN_LIBRARY,
             ),
             GinIndex(
                 fields=["shared_team", "search_vector", *IMAGE_FILTER_FIELDS],
-                name="image_library_search",
+                name="image_library_shown_search",
                 condition=IN_LIBRARY,
             ),
         ]
@@ -304,6 +338,10 @@ class GeneratedImage(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.index + 1} of generation {self.generation_id}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
     @property
     def extension(self) -> str:

@@ -27,6 +27,7 @@ urlpatterns = [
     path("library/", library.library, name="library"),
     path("library/images/<int:pk>/", library.library_image, name="library-image"),
     path("library/images/<int:pk>/remix/", library.library_remix, name="library-remix"),
+    path("library/images/<int:pk>/remove/", library.library_remove, name="library-remove"),
     path("exports/", exports.export_search, name="export-search"),
     path("exports/<int:pk>/", exports.export_detail, name="export"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),

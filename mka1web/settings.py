@@ -36,6 +36,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth, so that its createsuperuser (which audits) is the one run.
+    "audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "gallery",
+    "moderation",
     "mka1_standin",
 ]
 
@@ -58,9 +61,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SuspensionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The profile (suspension, limits) is read with the user, in one query per request.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileBackend"]
 
 ROOT_URLCONF = "mka1web.urls"
 WSGI_APPLICATION = "mka1web.wsgi.application"
@@ -76,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.teams",
+                "moderation.context_processors.moderation",
             ],
         },
     },
@@ -202,6 +210,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("SWEEP_INTERVAL", 60.0),
     },
     "purge-trash": {"task": "gallery.tasks.purge_trash", "schedule": 3600.0},
+    "open-refusal-cases": {
+        "task": "moderation.tasks.open_refusal_cases",
+        "schedule": env_float("SWEEP_INTERVAL", 60.0),
+    },
 }
 
 # The MKA1 image API.
@@ -238,6 +250,13 @@ GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 # Images (n counts) a user may generate per day, and a team per month, unless admin overrides.
 QUOTA_USER_DAILY_IMAGES = env_int("QUOTA_USER_DAILY_IMAGES", 200)
 QUOTA_TEAM_MONTHLY_IMAGES = env_int("QUOTA_TEAM_MONTHLY_IMAGES", 10_000)
+
+# Moderation: strikes that suspend an account by themselves, and how many content-policy
+# refusals within how many hours open a case about the user (and hold their submissions).
+MODERATION_STRIKES_TO_SUSPEND = env_int("MODERATION_STRIKES_TO_SUSPEND", 3)
+MODERATION_REFUSALS_THRESHOLD = env_int("MODERATION_REFUSALS_THRESHOLD", 5)
+MODERATION_REFUSALS_WINDOW_HOURS = env_float("MODERATION_REFUSALS_WINDOW_HOURS", 24.0)
+MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 

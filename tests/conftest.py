@@ -52,6 +52,14 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
     settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Users' ids are used again from test to test: nothing cached may outlive its test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def standin() -> Iterator[StandinServer]:
     server = StandinServer(

@@ -12,7 +12,13 @@ import pytest
 pytestmark = pytest.mark.foundation
 
 ROOT = Path(__file__).resolve().parent.parent
-VIEW_MODULES = sorted([*ROOT.glob("gallery/views/*.py"), ROOT / "accounts" / "views.py"])
+VIEW_MODULES = sorted(
+    [
+        *ROOT.glob("gallery/views/*.py"),
+        ROOT / "accounts" / "views.py",
+        ROOT / "moderation" / "views.py",
+    ]
+)
 # What a QuerySet, a manager or a model instance does against the database.
 QUERY_METHODS = {
     "aggregate", "all", "annotate", "bulk_create", "bulk_update", "create", "defer", "delete",
@@ -23,7 +29,7 @@ QUERY_METHODS = {
 }  # fmt: skip
 SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
 # The fields behind the visibility rules: only gallery/models.py filters on them.
-RULE_FIELDS = ("deleted_at", "shared_team")
+RULE_FIELDS = ("deleted_at", "shared_team", "hidden_at", "withheld")
 
 
 def view_problems(source: str, *, module: str = "") -> list[str]:
@@ -104,7 +110,8 @@ def view(request, pk):
 
 def test_only_the_models_filter_on_the_visibility_fields() -> None:
     found = {}
-    for path in sorted([*ROOT.glob("gallery/**/*.py"), *ROOT.glob("accounts/**/*.py")]):
+    apps = ("gallery", "accounts", "moderation", "audit")
+    for path in sorted(path for app in apps for path in ROOT.glob(f"{app}/**/*.py")):
         relative = str(path.relative_to(ROOT))
         if relative == "gallery/models.py" or "/migrations/" in relative:
             continue

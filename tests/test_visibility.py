@@ -99,8 +99,8 @@ def test_the_partial_indexes_are_written_with_the_querysets_own_conditions() -> 
     assert conditions["image_user_created"] == models.ALIVE
     assert conditions["image_user_search"] == models.ALIVE
     assert conditions["image_user_trash"] == models.TRASHED
-    assert conditions["image_library_created"] == models.IN_LIBRARY
-    assert conditions["image_library_search"] == models.IN_LIBRARY
+    assert conditions["image_library_shown"] == models.IN_LIBRARY
+    assert conditions["image_library_shown_search"] == models.IN_LIBRARY
     generation_conditions = {index.name: index.condition for index in Generation._meta.indexes}
     assert generation_conditions["generation_pending"] == models.PENDING
     assert generation_conditions["generation_user_unfinished"] == models.UNFINISHED

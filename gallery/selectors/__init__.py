@@ -6,11 +6,13 @@ from .access import (
     get_generation_for_user,
     get_image_for_user,
     get_library_image,
+    get_library_image_for_admin,
     get_saved_search_for_user,
     get_share_target,
     get_visible_image,
     owned_image_ids,
     remix_source,
+    runs_library_of,
     visible_images,
 )
 from .details import (
@@ -33,6 +35,7 @@ from .gallery import (
     with_card_fields,
 )
 from .generations import GenerationListPage, generation_page, recent_generations
+from .holds import refusals_since_review, submission_hold
 from .quotas import Allowance, allowances, team_allowance
 from .usage import team_daily_usage, team_month_breakdown, user_daily_usage
 
@@ -55,6 +58,7 @@ __all__ = [
     "get_generation_for_user",
     "get_image_for_user",
     "get_library_image",
+    "get_library_image_for_admin",
     "get_saved_search_for_user",
     "get_share_target",
     "get_visible_image",
@@ -63,8 +67,11 @@ __all__ = [
     "library_image_detail",
     "owned_image_ids",
     "recent_generations",
+    "refusals_since_review",
     "remix_source",
+    "runs_library_of",
     "saved_searches",
+    "submission_hold",
     "team_allowance",
     "team_daily_usage",
     "team_month_breakdown",

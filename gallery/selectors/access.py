@@ -22,11 +22,13 @@ __all__ = [
     "get_generation_for_user",
     "get_image_for_user",
     "get_library_image",
+    "get_library_image_for_admin",
     "get_saved_search_for_user",
     "get_visible_image",
     "get_share_target",
     "owned_image_ids",
     "remix_source",
+    "runs_library_of",
     "user_id_of",
     "visible_images",
 ]
@@ -54,6 +56,17 @@ def get_library_image(user: Viewer, pk: int) -> GeneratedImage:
     """An image as the library shows it: shared with a team the user is in now (or their own,
     which they may have unshared since); 404 for anyone else."""
     return get_visible_image(user, pk)
+
+
+def get_library_image_for_admin(user: Viewer, pk: int) -> GeneratedImage:
+    """An image in the library of a team the user is a team admin of; 404 otherwise."""
+    images = GeneratedImage.objects.in_libraries_run_by(user).select_related("user", "shared_team")
+    return get_object_or_404(images, pk=pk)
+
+
+def runs_library_of(user: Viewer, image: GeneratedImage) -> bool:
+    """Whether the user is a team admin of the team the image is shared with."""
+    return GeneratedImage.objects.in_libraries_run_by(user).filter(pk=image.pk).exists()
 
 
 def get_image_for_user(user: Viewer, pk: int, *, trashed: bool = False) -> GeneratedImage:

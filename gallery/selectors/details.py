@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from ..models import Favorite, GeneratedImage, Generation, MissingImage
 from ..values import GalleryFilters, user_id_of
-from .access import Viewer, get_generation_for_user, get_image_for_user, get_library_image
+from .access import (
+    Viewer,
+    get_generation_for_user,
+    get_image_for_user,
+    get_library_image,
+    runs_library_of,
+)
 from .gallery import image_neighbors, with_card_fields
 
 
@@ -61,7 +67,16 @@ def image_detail(user: Viewer, pk: int, filters: GalleryFilters) -> ImageDetail:
     )
 
 
-def library_image_detail(user: Viewer, pk: int) -> tuple[GeneratedImage, bool]:
-    """A shared image as the library shows it, and whether the user starred it."""
+@dataclass
+class LibraryImageDetail:
+    image: GeneratedImage
+    is_favorite: bool
+    # Whether the viewer runs the team's library (a team admin may take the image out of it).
+    can_remove: bool
+
+
+def library_image_detail(user: Viewer, pk: int) -> LibraryImageDetail:
+    """A shared image as the library shows it."""
     image = get_library_image(user, pk)
-    return image, is_favorite(user, image)
+    can_remove = image.shared_team_id is not None and runs_library_of(user, image)
+    return LibraryImageDetail(image, is_favorite(user, image), can_remove)

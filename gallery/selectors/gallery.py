@@ -28,7 +28,9 @@ class GalleryPage:
     marks: frozenset[str] = frozenset()
 
 
-CARD_FIELDS = ("created_at", "revised_prompt", "shared_team_id", "thumb_width", "thumb_height")
+CARD_FIELDS = (
+    "created_at", "revised_prompt", "shared_team_id", "hidden_at", "thumb_width", "thumb_height",
+)  # fmt: skip
 
 
 def with_card_fields(

@@ -5,6 +5,7 @@ from .enqueue import enqueue_generation
 from .exports import export_build, export_start
 from .generations import (
     QuotaExceeded,
+    SubmissionRefused,
     generation_cancel,
     generation_release,
     generation_rerun,
@@ -17,6 +18,7 @@ from .images import (
     images_share,
     images_trash,
     images_unshare,
+    library_image_remove,
     saved_search_delete,
     saved_search_save,
     trash_empty,
@@ -39,6 +41,7 @@ __all__ = [
     "FinishingSlot",
     "LeaseLost",
     "QuotaExceeded",
+    "SubmissionRefused",
     "clean_text",
     "enqueue_generation",
     "export_build",
@@ -59,6 +62,7 @@ __all__ = [
     "images_share",
     "images_trash",
     "images_unshare",
+    "library_image_remove",
     "lease_expiry",
     "saved_search_delete",
     "saved_search_save",

@@ -14,19 +14,23 @@ from django.utils import timezone
 from accounts.models import Team
 
 from ..models import GeneratedImage, Generation
-from ..selectors import allowances
+from ..selectors import allowances, submission_hold
 from ..values import GenerationParams
 from .enqueue import enqueue_generation_on_commit
 
 logger = logging.getLogger(__name__)
 
 
-class QuotaExceeded(Exception):
-    """A submission that would go over a limit, with the limit's words."""
+class SubmissionRefused(Exception):
+    """A submission that cannot be accepted, with the reason in words."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class QuotaExceeded(SubmissionRefused):
+    """A submission that would go over a limit."""
 
 
 def generation_submit(
@@ -40,12 +44,16 @@ def generation_submit(
     """Store the request and enqueue it once committed; a resent form returns the first.
 
     The user's and the team's rows are locked while the quotas are checked, so concurrent
-    submits are counted one after another and none slips past a limit.
+    submits are counted one after another and none slips past a limit. A suspended user, and
+    one whose recent refusals wait for review, cannot submit (SubmissionRefused).
     """
     key = idempotency_key or uuid.uuid4()
     existing = Generation.objects.of(user).filter(idempotency_key=key).first()
     if existing:
         return existing
+    held = submission_hold(user.pk)
+    if held is not None:
+        raise SubmissionRefused(held)
     try:
         with transaction.atomic():
             User.objects.select_for_update().filter(pk=user.pk).first()

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
+from audit.services import audit_record
 
 from .. import storage
 from ..models import Favorite, GeneratedImage, SavedSearch
@@ -83,11 +84,29 @@ def saved_search_delete(*, saved_search: SavedSearch) -> None:
 
 def images_share(*, membership: Membership, image_ids: list[int]) -> int:
     """Show the member's own images in their team's library (a membership, so that only a
-    member ever shares with a team)."""
-    images = GeneratedImage.objects.owned_by(membership.user_id).alive().filter(pk__in=image_ids)
+    member ever shares with a team). Images a moderator hid are never shared again."""
+    images = GeneratedImage.objects.owned_by(membership.user_id).shareable()
+    images = images.filter(pk__in=image_ids)
     return images.update(shared_team_id=membership.team_id, shared_at=timezone.now())
 
 
 def images_unshare(*, user: User, image_ids: list[int]) -> int:
     images = GeneratedImage.objects.owned_by(user).shared().filter(pk__in=image_ids)
     return images.update(shared_team=None, shared_at=None)
+
+
+def library_image_remove(*, admin: User, image: GeneratedImage, reason: str) -> None:
+    """A team admin takes an image out of their team's library (the caller checked the role
+    with selectors.get_library_image_for_admin); audited like a moderator's action."""
+    with transaction.atomic():
+        team_name = image.shared_team.name if image.shared_team else ""
+        GeneratedImage.objects.shared().filter(pk=image.pk).update(shared_team=None, shared_at=None)
+        audit_record(
+            actor=admin,
+            action="library.remove",
+            target_type="image",
+            target_id=image.pk,
+            target_name=f"image {image.pk} by {image.user.get_username()}",
+            reason=reason,
+            details={"team": team_name, "team_id": image.shared_team_id},
+        )

@@ -111,9 +111,11 @@ class _Cards:
             revised = f'<p class="revised">{marked(image.revised_prompt, self.marks)}</p>'
         if self.library:
             credit = f'<p class="credit">by {_escape(image.card_owner)}</p>'
-        elif image.shared_team_id or image.card_remixed:
-            badges = ('<span class="badge">Shared</span>' if image.shared_team_id else "") + (
-                '<span class="badge">Remix</span>' if image.card_remixed else ""
+        elif image.shared_team_id or image.card_remixed or image.hidden_at:
+            badges = (
+                ('<span class="badge hidden">Hidden</span>' if image.hidden_at else "")
+                + ('<span class="badge">Shared</span>' if image.shared_team_id else "")
+                + ('<span class="badge">Remix</span>' if image.card_remixed else "")
             )
             credit = f'<p class="credit">{badges}</p>'
         prompt = image.card_prompt

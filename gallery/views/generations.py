@@ -40,7 +40,7 @@ def generate(request: HttpRequest) -> HttpResponse:
             team=current_team(request),
             remixed_from=source,
         )
-    except services.QuotaExceeded as exceeded:
+    except services.SubmissionRefused as exceeded:
         form.add_error(None, exceeded.message)
         return render_gallery(request, form, status=400)
     messages.success(request, f"Generation {generation.pk} is queued.")
@@ -92,7 +92,7 @@ def generation_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         generation = services.generation_rerun(
             user=current_user(request), source=source, team=current_team(request)
         )
-    except services.QuotaExceeded as exceeded:
+    except services.SubmissionRefused as exceeded:
         messages.error(request, exceeded.message)
         return redirect("gallery:generation", pk=pk)
     messages.success(request, f"Generation {generation.pk} is queued with the same settings.")

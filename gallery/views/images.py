@@ -131,6 +131,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
     }[action]()
     team = membership.team if membership else None
     messages.success(request, BULK_DONE[action].format(count=count, team=team))
+    if action == "share" and count < len(owned):
+        messages.warning(
+            request, f"{len(owned) - count} of them were hidden by a moderator and cannot be "
+            "shared.",
+        )  # fmt: skip
     return redirect(back)
 
 
@@ -139,7 +144,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def image_share(request: HttpRequest, pk: int) -> HttpResponse:
     image = selectors.get_image_for_user(request.user, pk)
     membership = selectors.get_share_target(request.user, request.POST.get("team", ""))
-    services.images_share(membership=membership, image_ids=[image.pk])
+    if not services.images_share(membership=membership, image_ids=[image.pk]):
+        messages.error(request, "A moderator hid this image: it cannot be shared.")
+        return redirect("gallery:image", pk=pk)
     messages.success(
         request, f"Shared with {membership.team.name}: its members see it in the library."
     )

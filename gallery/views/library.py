@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import current_team
+from accounts.selectors import current_team, current_user
 
-from .. import selectors
-from ..forms import GalleryFilterForm
+from .. import selectors, services
+from ..forms import GalleryFilterForm, LibraryRemoveForm
 from ..values import GenerationParams, Scope
 from .helpers import gallery_query, new_generation_form
 
@@ -34,9 +35,31 @@ def library(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def library_image(request: HttpRequest, pk: int) -> HttpResponse:
-    image, is_favorite = selectors.library_image_detail(request.user, pk)
-    context = {"image": image, "is_favorite": is_favorite, "query": gallery_query(request)}
+    detail = selectors.library_image_detail(request.user, pk)
+    context = {
+        "image": detail.image,
+        "is_favorite": detail.is_favorite,
+        "can_remove": detail.can_remove,
+        "remove_form": LibraryRemoveForm(),
+        "query": gallery_query(request),
+    }
     return render(request, "gallery/library_image.html", context)
+
+
+@login_required
+@require_POST
+def library_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """A team admin takes a teammate's image out of the library, with a reason."""
+    image = selectors.get_library_image_for_admin(request.user, pk)
+    form = LibraryRemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the image leaves the library (at most 1,000 characters).")
+        return redirect("gallery:library-image", pk=pk)
+    services.library_image_remove(
+        admin=current_user(request), image=image, reason=form.cleaned_data["reason"]
+    )
+    messages.success(request, "The image was taken out of the library.")
+    return redirect("gallery:library")
 
 
 @login_required

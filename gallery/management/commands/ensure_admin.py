@@ -1,7 +1,11 @@
 import secrets
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.services import user_created
+from audit.models import AuditEntry
 
 
 class Command(BaseCommand):
@@ -11,11 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: object, **options: str) -> None:
-        User = get_user_model()
         if User.objects.exists():
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(options["username"], email="", password=password)
+        with transaction.atomic():
+            user = User.objects.create_superuser(options["username"], email="", password=password)
+            user_created(user=user, actor=None, source=AuditEntry.Source.COMMAND)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created administrator '{options['username']}' with password '{password}'. "

@@ -1,0 +1,36 @@
+"""Whether a user may submit at all: not while suspended, nor while their recent content-policy
+refusals wait for a moderator's review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Profile
+
+from ..models import Generation
+
+
+def refusals_since_review(user_id: int) -> int:
+    """Content-policy refusals in the window that no moderator has reviewed yet."""
+    since = timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
+    profile = Profile.objects.filter(user_id=user_id).only("refusals_reviewed_at").first()
+    if profile is not None and profile.refusals_reviewed_at is not None:
+        since = max(since, profile.refusals_reviewed_at)
+    return Generation.objects.of(user_id).refused_by_policy().filter(created_at__gte=since).count()
+
+
+def submission_hold(user_id: int) -> str | None:
+    """Why the user may not submit now, in words; None when they may."""
+    profile = Profile.objects.filter(user_id=user_id).only("suspended_at").first()
+    if profile is not None and profile.suspended_at is not None:
+        return "Your account is suspended; nothing can be submitted."
+    refused = refusals_since_review(user_id)
+    if refused >= settings.MODERATION_REFUSALS_THRESHOLD:
+        return (
+            f"{refused} of your recent prompts were refused by the content policy. "
+            "A moderator reviews them before you can submit again; nothing was submitted."
+        )
+    return None

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint format bench-pipeline bench-gallery
+.PHONY: setup run test lint format bench-pipeline bench-gallery bench-moderation
 
 setup:
 	@bash scripts/setup.sh
@@ -29,3 +29,6 @@ bench-pipeline: setup
 
 bench-gallery: setup
 	$(PY) bench/gallery.py
+
+bench-moderation: setup
+	$(PY) bench/moderation.py

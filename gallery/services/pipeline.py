@@ -234,8 +234,8 @@ def generations_sweep() -> dict[str, int]:
                 lease_until=now + timedelta(seconds=settings.GENERATION_QUEUED_LEASE),
             )
         )
-        if pushed:
-            enqueue_generation(generation_id)
+        # One the broker does not take is made due again, for the next sweep.
+        if pushed and enqueue_generation(generation_id):
             requeued += 1
     if exhausted or requeued:
         logger.warning("Sweep: %s enqueued again, %s given up", requeued, exhausted)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 
 
 def original_name(*, user_id: int, generation_id: int, index: int) -> str:
@@ -44,7 +44,8 @@ def temporary_url(name: str, *, content_type: str, filename: str, attachment: bo
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - django-storages is a dependency
         return None
-    backend = default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
+    # The backend itself: default_storage is a lazy wrapper, empty until first used.
+    backend = storages["default"]
     if not isinstance(backend, S3Storage):
         return None
     disposition = "attachment" if attachment else "inline"

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
+source scripts/python.sh
+PYTHON=$(choose_python)
 VENV=${VENV:-.venv}
 DATABASE_URL=${DATABASE_URL:-postgres://mka1:mka1@127.0.0.1:5432/mka1}
 CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
@@ -30,9 +31,14 @@ wait_port() {
   return 1
 }
 
+python_supported "$PYTHON" ||
+  die "$PYTHON is not CPython 3.11 to 3.13; install one (apt-get install python3) or set PYTHON="
+
 # 1. Debian packages.
 packages=(postgresql postgresql-contrib redis-server rabbitmq-server chromium)
-"$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+venv_needs=$(venv_package "$PYTHON") ||
+  die "$PYTHON has no venv or ensurepip module; rebuild it with them or set PYTHON= to another"
+[ -z "$venv_needs" ] || packages+=("$venv_needs")
 missing=()
 for package in "${packages[@]}"; do installed "$package" || missing+=("$package"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -96,11 +102,23 @@ if [ "${SETUP_RABBITMQ:-1}" = 1 ] && is_local "$rabbit_host" && ! port_open 127.
   fi
 fi
 
-# 4. The virtualenv and the project's packages, reinstalled only when pyproject.toml changes.
+# 4. The virtualenv, made again when the chosen interpreter is not the one it was made with, and
+# the project's packages, reinstalled only when pyproject.toml changes.
+interpreter=$(python_identity "$PYTHON") || die "$PYTHON does not run"
+if [ -x "$VENV/bin/python" ]; then
+  made_with=$(cat "$VENV/.interpreter" 2>/dev/null || python_identity "$VENV/bin/python" || true)
+  if [ "$made_with" != "$interpreter" ]; then
+    [ -f "$VENV/pyvenv.cfg" ] || die "$VENV is not a virtualenv; move it away and run again"
+    say "making the virtualenv again with $interpreter (it was made with ${made_with:-one gone})"
+    rm -rf "$VENV"
+  fi
+fi
 if [ ! -x "$VENV/bin/python" ]; then
-  say "creating the virtualenv in $VENV"
+  say "creating the virtualenv in $VENV with $interpreter"
   "$PYTHON" -m venv "$VENV"
 fi
+[ "$(cat "$VENV/.interpreter" 2>/dev/null)" = "$interpreter" ] ||
+  printf '%s\n' "$interpreter" >"$VENV/.interpreter"
 stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages"

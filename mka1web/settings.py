@@ -118,6 +118,11 @@ if DB_POOL:
         "max_size": env_int("DB_POOL_MAX_SIZE", 20),
         "timeout": env_float("DB_POOL_TIMEOUT", 30.0),
     }
+# Behind PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator()) may outlive
+# its server connection; Django then reads the rows in one go instead.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", False
+)
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two test runs share a server without dropping each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

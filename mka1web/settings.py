@@ -209,6 +209,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
 }
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 20)
+# After a lost broker connection Celery lowers the prefetch count and raises it again from the
+# task threads, with calls on the consumer's channel that deadlock a threads-pool worker on
+# RabbitMQ (tests/test_broker_outage.py). Without that, a reconnected worker briefly holds a few
+# more messages than it has threads.
+CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {
         "task": "gallery.tasks.sweep_generations",

@@ -1,23 +1,31 @@
 """A broker outage never turns a saved submission into an error page, and loses nothing.
 
-Submissions go through the real page while a private redis-server, the broker of the page and of
-a worker, is killed and started again on the same port. RabbitMQ is shared with the other test
-runs on this machine and cannot be stopped here, so the outage is a Redis one.
+Submissions go through the real page while the broker of the page and of a worker is killed
+(kill -9) and started again on the same port: a private redis-server, and a private RabbitMQ
+node (a name, ports and data directory of its own, beside the shared node the other test runs
+use, which is never touched).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
+import signal
+import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from kombu import Connection
 
 from gallery.models import Export, Generation
 from mka1_standin.server import StandinServer
@@ -35,35 +43,119 @@ OUTAGE_SECONDS = 4.0
 SUBMIT_EVERY = 0.05
 
 
-class PrivateRedis:
-    """A redis-server of the test's own, without persistence, that can die and come back."""
+class PrivateBroker:
+    """A broker process of the test's own that can die and come back on the same port."""
 
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
+    url: str
+    port: int
+
+    def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        raise NotImplementedError
+
+    def launch(self) -> None:
+        command, env = self.command()
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def listening(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    def answers(self) -> bool:
+        try:
+            with Connection(self.url, connect_timeout=2) as broker:
+                broker.ensure_connection(max_retries=1)
+        except Exception:
+            return False
+        return True
+
     def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", str(self.directory)]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        ping = ["redis-cli", "-p", str(self.port), "ping"]
-        wait_for(lambda: subprocess.run(ping, capture_output=True).stdout.strip() == b"PONG")
+        self.launch()
+        wait_for(self.answers, timeout=60, interval=0.2)
 
     def kill(self) -> None:
-        """kill -9: the messages it held are gone, as after a crash without persistence."""
+        """kill -9 of the broker and any child of it."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.kill()
+class PrivateRedis(PrivateBroker):
+    """Without persistence: what it held is gone after a crash."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        return ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.directory)], None  # fmt: skip
+
+
+class PrivateRabbitMQ(PrivateBroker):
+    """A node run as the rabbitmq user on a data directory that survives its restarts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.port = free_port()
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        self.directory = Path(tempfile.mkdtemp(prefix="mka1-test-rabbitmq-"))
+        config = self.directory / "rabbitmq.conf"
+        config.write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.directory / "enabled_plugins").write_text("[].\n")
+        (self.directory / "rabbitmq-env.conf").write_text("")
+        subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(self.directory)], check=True)
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": "/var/lib/rabbitmq",
+            "RABBITMQ_NODENAME": f"mka1-test-{uuid.uuid4().hex[:8]}@localhost",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            # Not the shared node's files in /etc/rabbitmq: its port, plugins and name.
+            "RABBITMQ_CONF_ENV_FILE": str(self.directory / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(config),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+            "RABBITMQ_PID_FILE": str(self.directory / "node.pid"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        return ["runuser", "-u", "rabbitmq", "--", "rabbitmq-server"], self.env
+
+    def remove(self) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
+    broker: PrivateBroker
+    if request.param == "redis":
+        broker = PrivateRedis(tmp_path)
+    else:
+        if os.geteuid() != 0 or not shutil.which("rabbitmq-server"):
+            pytest.skip("A private RabbitMQ node needs rabbitmq-server and root (runuser).")
+        broker = PrivateRabbitMQ()
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.kill()
+        if isinstance(broker, PrivateRabbitMQ):
+            broker.remove()
 
 
 def _point_portal_at(url: str) -> None:
@@ -107,14 +199,14 @@ def api_calls(standin: StandinServer, prompt: str) -> int:
 
 
 def test_submissions_during_a_broker_outage_are_queued_and_end_once(
-    start_worker, private_redis, standin, standin_config, settings, caplog
+    start_worker, private_broker, standin, standin_config, settings, caplog
 ) -> None:
     standin_config.latency = (0.1, 0.3)
     # What the broker lost when it died comes back through the sweeper within seconds.
     settings.GENERATION_QUEUED_LEASE = 3
     worker = start_worker(
         concurrency=8,
-        CELERY_BROKER_URL=private_redis.url,
+        CELERY_BROKER_URL=private_broker.url,
         SWEEP_INTERVAL="1",
         GENERATION_QUEUED_LEASE="3",
     )
@@ -123,10 +215,10 @@ def test_submissions_during_a_broker_outage_are_queued_and_end_once(
     client.force_login(user)
     statuses: list[int] = []
 
-    def submit_until(moment: float, limit: int) -> int:
+    def submit_while(going_on: Callable[[], bool], limit: int) -> int:
         """Submit through the page, one every SUBMIT_EVERY seconds; how many were sent."""
         sent = 0
-        while sent < limit and time.monotonic() < moment:
+        while sent < limit and going_on():
             started = time.monotonic()
             prompt = f"a harbour crane {len(statuses)}"
             statuses.append(client.post(reverse("gallery:generate"), form(prompt)).status_code)
@@ -134,12 +226,22 @@ def test_submissions_during_a_broker_outage_are_queued_and_end_once(
             time.sleep(max(0.0, SUBMIT_EVERY - (time.monotonic() - started)))
         return sent
 
-    with portal_broker(private_redis.url), caplog.at_level(logging.WARNING):
-        submit_until(time.monotonic() + OUTAGE_STARTS, SUBMISSIONS // 4)
-        private_redis.kill()
-        during_outage = submit_until(time.monotonic() + OUTAGE_SECONDS, SUBMISSIONS // 2)
-        private_redis.start()
-        submit_until(float("inf"), SUBMISSIONS - len(statuses))
+    def until(seconds: float) -> Callable[[], bool]:
+        moment = time.monotonic() + seconds
+        return lambda: time.monotonic() < moment
+
+    def down() -> bool:
+        return not private_broker.listening()
+
+    with portal_broker(private_broker.url), caplog.at_level(logging.WARNING):
+        submit_while(until(OUTAGE_STARTS), SUBMISSIONS // 4)
+        private_broker.kill()
+        during_outage = submit_while(until(OUTAGE_SECONDS), SUBMISSIONS // 2)
+        # RabbitMQ takes seconds to boot: the page goes on being used until it listens.
+        private_broker.launch()
+        during_outage += submit_while(down, SUBMISSIONS // 2 - during_outage)
+        wait_for(private_broker.answers, timeout=60, interval=0.2)
+        submit_while(lambda: True, SUBMISSIONS - len(statuses))
 
         generations = Generation.objects.filter(user=user)
 

@@ -167,6 +167,14 @@ def queue_page(
 RECENT_REPORTS = 3
 
 
+@dataclass(frozen=True)
+class RecentReport:
+    reason: str
+    reporter: str
+    created_at: datetime
+    note: str
+
+
 def _attach_report_summaries(cases: list[Case]) -> None:
     """Each case's count of reports per reason, and its latest few reports with their
     reporters: two queries for a page, however many reports its cases hold."""
@@ -182,17 +190,17 @@ def _attach_report_summaries(cases: list[Case]) -> None:
     for row in by_reason:
         counts[row["case_id"]].append((labels.get(row["reason"], row["reason"]), row["total"]))
     latest = Window(RowNumber(), partition_by=F("case_id"), order_by=F("created_at").desc())
-    recent: dict[int, list[Report]] = {pk: [] for pk in ids}
+    recent: dict[int, list[RecentReport]] = {pk: [] for pk in ids}
     rows = (
         Report.objects.filter(case_id__in=ids)
         .annotate(rank=latest)
         .filter(rank__lte=RECENT_REPORTS)
-        .select_related("reporter")
-        .only("case_id", "reason", "note", "created_at", "reporter__username")
         .order_by("case_id", "rank")
+        .values_list("case_id", "reason", "note", "created_at", "reporter__username")
     )
-    for report in rows:
-        recent[report.case_id].append(report)
+    for case_id, reason, note, created_at, reporter in rows:
+        label = labels.get(reason, reason)
+        recent[case_id].append(RecentReport(label, reporter, created_at, note))
     for case in cases:
         case.reason_counts = counts[case.pk]  # type: ignore[attr-defined]
         case.recent_reports = recent[case.pk]  # type: ignore[attr-defined]

@@ -149,8 +149,8 @@ def queue_card(case: Any, *, sort: str, csrf: str, choices: dict[bool, str]) -> 
         reasons = " · ".join(f"{escape(label)} ×{total}" for label, total in case.reason_counts)
         reports = "".join(
             REPORT.format(
-                reason=escape(report.get_reason_display()),
-                reporter=escape(report.reporter.get_username()),
+                reason=escape(report.reason),
+                reporter=escape(report.reporter),
                 when=_when(report.created_at),
                 note=f": <q>{escape(report.note)}</q>" if report.note else "",
             )

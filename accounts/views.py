@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
@@ -19,7 +20,10 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     services.team_switch(request=request, team=membership.team)
     messages.success(request, f"You now work for {membership.team.name}.")
     back = request.POST.get("next", "/")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    local = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(back if local else "/")
 
 
 @login_required

@@ -370,10 +370,15 @@ def test_switching_to_someone_elses_team_is_a_404(client: Client, world: TeamWor
     assert "Rivals library" in client.get(reverse("gallery:library")).content.decode()
 
 
-def test_switching_never_redirects_off_the_site(client: Client, world: TeamWorld) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example", "/\\/evil.example/", "https://evil.example/"]
+)
+def test_switching_never_redirects_off_the_site(
+    client: Client, world: TeamWorld, target: str
+) -> None:
     logged_in(client, world.owner)
     response = client.post(
-        reverse("accounts:team-switch"), {"team": world.crew.slug, "next": "//evil.example/"}
+        reverse("accounts:team-switch"), {"team": world.crew.slug, "next": target}
     )
     assert response["Location"] == "/"
 

@@ -163,6 +163,12 @@ class GalleryFilterForm(forms.Form):
     )
     cursor = forms.CharField(required=False, max_length=200)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Django's message repeats the value, which a crafted link could fill with any text.
+            field.error_messages["invalid_choice"] = "Select a valid choice."
+
     @classmethod
     def from_query_string(cls, query_string: str) -> GalleryFilterForm:
         return cls(QueryDict(query_string))

@@ -160,6 +160,14 @@ def test_bad_filter_values_are_ignored_with_a_message(
     assert card_ids(response) == [turbo.pk]
 
 
+def test_a_bad_filter_value_from_a_link_is_named_never_shown(client, owner) -> None:
+    """A crafted link cannot make the portal display words of its choosing."""
+    response = client.get(INDEX, {"sort": "Your account is locked, call 555-0100"})
+    assert response.status_code == 200
+    assert "Ignored Sort: Select a valid choice." in messages_of(response)
+    assert not [message for message in messages_of(response) if "555-0100" in message]
+
+
 def test_filters_from_the_url_narrow_the_page(client, owner) -> None:
     make_image(owner, "a lighthouse", size="256x256")
     wanted = make_image(owner, "a lighthouse", size="512x512", quality="hd")

@@ -13,21 +13,30 @@ from accounts.models import Profile
 from ..models import Generation
 
 
-def refusals_since_review(user_id: int) -> int:
-    """Content-policy refusals in the window that no moderator has reviewed yet."""
+def _unreviewed_refusals(user_id: int, profile: Profile | None) -> int:
     since = timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
-    profile = Profile.objects.filter(user_id=user_id).only("refusals_reviewed_at").first()
     if profile is not None and profile.refusals_reviewed_at is not None:
         since = max(since, profile.refusals_reviewed_at)
     return Generation.objects.of(user_id).refused_by_policy().filter(created_at__gte=since).count()
 
 
+def _profile(user_id: int) -> Profile | None:
+    return (
+        Profile.objects.filter(user_id=user_id).only("suspended_at", "refusals_reviewed_at").first()
+    )
+
+
+def refusals_since_review(user_id: int) -> int:
+    """Content-policy refusals in the window that no moderator has reviewed yet."""
+    return _unreviewed_refusals(user_id, _profile(user_id))
+
+
 def submission_hold(user_id: int) -> str | None:
     """Why the user may not submit now, in words; None when they may."""
-    profile = Profile.objects.filter(user_id=user_id).only("suspended_at").first()
+    profile = _profile(user_id)
     if profile is not None and profile.suspended_at is not None:
         return "Your account is suspended; nothing can be submitted."
-    refused = refusals_since_review(user_id)
+    refused = _unreviewed_refusals(user_id, profile)
     if refused >= settings.MODERATION_REFUSALS_THRESHOLD:
         return (
             f"{refused} of your recent prompts were refused by the content policy. "

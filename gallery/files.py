@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -29,3 +31,14 @@ def file_response(
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def image_original_response(image: Any, *, attachment: bool) -> HttpResponseBase:
+    """An image's original under a name that says which generation it came from."""
+    filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
+    return file_response(image.file.name or "", image.content_type, filename, attachment=attachment)
+
+
+def image_thumbnail_response(image: Any) -> HttpResponseBase:
+    filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
+    return file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)

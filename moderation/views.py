@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import current_user, suspension_of
 from audit.selectors import AuditFilters, audit_actions, audit_page, audit_rows_for_export
-from gallery.files import file_response
+from gallery.files import file_response, image_original_response, image_thumbnail_response
 
 from . import selectors, services
 from .csvsafe import audit_csv_lines
@@ -131,17 +131,14 @@ def case_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_moderated_image(pk)
-    filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
-    download = request.GET.get("download") == "1"
-    return file_response(image.file.name or "", image.content_type, filename, attachment=download)
+    return image_original_response(image, attachment=request.GET.get("download") == "1")
 
 
 @moderator_required
 @require_GET
 def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_moderated_image(pk)
-    filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
-    return file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)
+    return image_thumbnail_response(image)
 
 
 # -- users and refusals ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.selectors import current_membership, current_user
 
 from .. import selectors, services
-from ..files import file_response
+from ..files import image_original_response, image_thumbnail_response
 from ..forms import BulkForm, GalleryFilterForm
 from .helpers import gallery_query, local_url
 
@@ -39,9 +39,7 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def image_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     image = selectors.get_visible_image(request.user, pk)
-    filename = f"mka1-{image.generation_id}-{image.index + 1}.{image.extension}"
-    download = request.GET.get("download") == "1"
-    return file_response(image.file.name or "", image.content_type, filename, attachment=download)
+    return image_original_response(image, attachment=request.GET.get("download") == "1")
 
 
 @login_required
@@ -52,8 +50,7 @@ def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
         image = selectors.get_image_for_user(request.user, pk, trashed=True)
     else:
         image = selectors.get_visible_image(request.user, pk)
-    filename = f"mka1-{image.generation_id}-{image.index + 1}-thumb.webp"
-    return file_response(image.thumbnail.name or "", "image/webp", filename, attachment=False)
+    return image_thumbnail_response(image)
 
 
 @login_required

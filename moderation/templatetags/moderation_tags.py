@@ -3,17 +3,17 @@ the case's page)."""
 
 from __future__ import annotations
 
-import functools
 from html import escape
 from typing import Any
 
 from django import template
 from django.template import Context
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
+
+from gallery.models import url_with_pk
 
 from ..forms import ActionForm, ReportForm
 from ..selectors import has_reported
@@ -104,15 +104,6 @@ CHOICE = (
 )
 
 
-@functools.cache
-def _case_url(name: str) -> str:
-    return reverse(name, args=[0])
-
-
-def _with_pk(name: str, pk: int) -> str:
-    return _case_url(name).replace("/0/", f"/{pk}/", 1)
-
-
 def _choices(with_image: bool) -> str:
     return "".join(
         CHOICE.format(
@@ -134,13 +125,13 @@ def _when(moment: Any) -> str:
 def queue_card(case: Any, *, sort: str, csrf: str, choices: dict[bool, str]) -> str:
     image_case = case.kind == "image"
     thumbnail = (
-        THUMBNAIL.format(url=_with_pk("moderation:case-thumbnail", case.pk), pk=case.pk)
+        THUMBNAIL.format(url=url_with_pk("moderation:case-thumbnail", case.pk), pk=case.pk)
         if case.thumbnail
         else NO_THUMBNAIL
     )
     name = escape(case.subject_name)
     creator = (
-        f'<a href="{_with_pk("moderation:user", case.subject_id)}">{name}</a>'
+        f'<a href="{url_with_pk("moderation:user", case.subject_id)}">{name}</a>'
         if case.subject_id
         else f"{name} (account deleted)"
     )
@@ -172,7 +163,7 @@ def queue_card(case: Any, *, sort: str, csrf: str, choices: dict[bool, str]) -> 
         )
         revised = ""
     form = FORM.format(
-        act_url=_with_pk("moderation:case-act", case.pk),
+        act_url=url_with_pk("moderation:case-act", case.pk),
         csrf=escape(csrf),
         version=int(case.version),
         sort=escape(sort),
@@ -181,7 +172,7 @@ def queue_card(case: Any, *, sort: str, csrf: str, choices: dict[bool, str]) -> 
     )
     return CARD.format(
         pk=case.pk,
-        case_url=_with_pk("moderation:case", case.pk),
+        case_url=url_with_pk("moderation:case", case.pk),
         sort=escape(sort),
         kind=(
             f"image, {case.report_count} report{pluralize(case.report_count)}"

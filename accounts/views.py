@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .forms import ROLE_CHOICES, MemberAddForm, MemberRoleForm
+from .http import local_url
 
 
 @login_required
@@ -19,11 +19,7 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     membership = selectors.get_membership(request.user, request.POST.get("team", ""))
     services.team_switch(request=request, team=membership.team)
     messages.success(request, f"You now work for {membership.team.name}.")
-    back = request.POST.get("next", "/")
-    local = back.startswith("/") and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(back if local else "/")
+    return redirect(local_url(request.POST.get("next")))
 
 
 @login_required

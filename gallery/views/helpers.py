@@ -1,5 +1,5 @@
-"""What the gallery's views share: the user, the gallery's query string, safe return paths,
-and the gallery page re-rendered with a form's errors. The one module views import from."""
+"""What the gallery's views share: the gallery's query string, the generation form, and the
+gallery page re-rendered with a form's errors. The one module views import from."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from .. import selectors
 from ..forms import GalleryFilterForm, GenerationForm
@@ -25,13 +24,6 @@ def gallery_query(
     """The gallery's filters as a query string, without the page cursor."""
     pairs = {key: value for key, value in request.GET.items() if key not in drop and value}
     return urlencode({**pairs, **(replace or {})})
-
-
-def local_url(url: str | None, default: str = "/") -> str:
-    """A path on this site to go back to; anything else (another host, a scheme) is the default."""
-    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
-        return url
-    return default
 
 
 def new_generation_form(initial: dict[str, object] | None = None) -> GenerationForm:

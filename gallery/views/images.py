@@ -9,12 +9,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import local_url
 from accounts.selectors import current_membership, current_user
 
 from .. import selectors, services
 from ..files import image_original_response, image_thumbnail_response
 from ..forms import BulkForm, GalleryFilterForm
-from .helpers import gallery_query, local_url
+from .helpers import gallery_query
 
 
 @login_required

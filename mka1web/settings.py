@@ -214,15 +214,17 @@ CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 20)
 # RabbitMQ (tests/test_broker_outage.py). Without that, a reconnected worker briefly holds a few
 # more messages than it has threads.
 CELERY_WORKER_ENABLE_PREFETCH_COUNT_REDUCTION = False
+# Seconds between sweeps for stuck generations and checks for users over the refusal threshold.
+SWEEP_INTERVAL = env_float("SWEEP_INTERVAL", 60.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-generations": {
         "task": "gallery.tasks.sweep_generations",
-        "schedule": env_float("SWEEP_INTERVAL", 60.0),
+        "schedule": SWEEP_INTERVAL,
     },
     "purge-trash": {"task": "gallery.tasks.purge_trash", "schedule": 3600.0},
     "open-refusal-cases": {
         "task": "moderation.tasks.open_refusal_cases",
-        "schedule": env_float("SWEEP_INTERVAL", 60.0),
+        "schedule": SWEEP_INTERVAL,
     },
 }
 

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint format bench-pipeline bench-gallery bench-moderation
+.PHONY: setup run test lint format bench bench-pipeline bench-gallery bench-moderation
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,9 @@ lint: setup
 format:
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) bench/all.py
 
 bench-pipeline: setup
 	$(PY) bench/pipeline.py

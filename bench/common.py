@@ -34,25 +34,36 @@ DRIVER_APPLICATION = "mka1-bench-driver"
 
 @dataclass(frozen=True)
 class Figure:
-    """One measured value against its target, printed as a `figure:` line."""
+    """One measured value against its target, printed as a `figure:` line.
+
+    A figure without a target (`Figure.record`) is printed for the record only: absolute times
+    depend on the machine, so they are judged as ratios to a floor measured in the same run."""
 
     name: str
     value: float
     unit: str
-    op: str  # "<=" or ">="
-    limit: float
+    op: str = ""  # "<=" or ">="; empty for a figure kept for the record
+    limit: float | None = None
     decimals: int = 1
+
+    @classmethod
+    def record(cls, name: str, value: float, unit: str, decimals: int = 1) -> Figure:
+        return cls(name, value, unit, decimals=decimals)
 
     @property
     def ok(self) -> bool:
+        if self.limit is None:
+            return True
         if math.isnan(self.value):
             return False
         shown = round(self.value, self.decimals)  # the verdict agrees with the printed value
         return shown <= self.limit if self.op == "<=" else shown >= self.limit
 
     def line(self) -> str:
-        verdict = "ok" if self.ok else "MISS"
         value = f"{self.value:.{self.decimals}f}"
+        if self.limit is None:
+            return f"figure: {self.name} {value} {self.unit} (no target: for the record)"
+        verdict = "ok" if self.ok else "MISS"
         return f"figure: {self.name} {value} {self.unit} target {self.op} {self.limit:g} {verdict}"
 
 
@@ -176,6 +187,7 @@ class WorkerProcess:
     queue: str
     log_path: Path
     concurrency: int = 100
+    extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     command: list[str] = field(default_factory=list)
     log: TextIO | None = None
@@ -185,7 +197,7 @@ class WorkerProcess:
             sys.executable, "-m", "celery", "-A", "mka1web", "worker",
             "-P", "threads", "-c", str(self.concurrency), "-Q", self.queue,
             "-n", f"bench-{uuid.uuid4().hex[:6]}@%h", "-l", "info",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", *self.extra_args,
         ]  # fmt: skip
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -338,12 +350,12 @@ def machine_busy_share(seconds: float = 2.0) -> float:
 
 class Sampler(threading.Thread):
     """Samples, every `interval` seconds, the connections open to a database (the bench's own
-    left out) and a process tree's resident memory, keeping the peaks."""
+    left out) and the resident memory of some process trees together, keeping the peaks."""
 
-    def __init__(self, database: Database, pid: int, interval: float = 0.05) -> None:
+    def __init__(self, database: Database, pids: list[int], interval: float = 0.05) -> None:
         super().__init__(name="bench-sampler", daemon=True)
         self.database = database
-        self.pid = pid
+        self.pids = pids
         self.interval = interval
         self.peak_connections = 0
         self.peak_rss_kb = 0
@@ -362,10 +374,10 @@ class Sampler(threading.Thread):
             self.peak_connections = max(self.peak_connections, int(row[0]) if row else 0)
             # The whole process tree once a second (a /proc scan); the process itself each time.
             if started >= next_tree_scan:
-                rss = process_tree_kb(self.pid)
+                rss = sum(process_tree_kb(pid) for pid in self.pids)
                 next_tree_scan = started + 1.0
             else:
-                rss = _status_kb(self.pid, "VmRSS")
+                rss = sum(_status_kb(pid, "VmRSS") for pid in self.pids)
             self.peak_rss_kb = max(self.peak_rss_kb, rss)
             self._stop_event.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
@@ -424,3 +436,88 @@ class CpuMeter:
                 "the figures above are slower than this machine alone gives"
             )
         return line
+
+
+# -- profiles -------------------------------------------------------------------------------
+
+
+class Profiler:
+    """py-spy sampling some processes (all their threads, idle ones left out) until stopped;
+    then where their CPU time went, summed over the processes."""
+
+    def __init__(self, pids: list[int], folder: Path, rate: int = 200) -> None:
+        self.outputs = [folder / f"profile-{pid}.txt" for pid in pids]
+        py_spy = Path(sys.executable).parent / "py-spy"
+        self.processes = [
+            subprocess.Popen(
+                [
+                    str(py_spy),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    str(rate),
+                    "--nonblocking",
+                    "--output",
+                    str(output),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            for pid, output in zip(pids, self.outputs, strict=True)
+        ]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def stacks(self) -> dict[tuple[str, ...], int]:
+        """Samples per stack (outermost frame first), from py-spy's collapsed output."""
+        found: dict[tuple[str, ...], int] = {}
+        for output in self.outputs:
+            with suppress(OSError), output.open() as lines:
+                for line in lines:
+                    stack, _, count = line.rstrip("\n").rpartition(" ")
+                    if stack and count.isdigit():
+                        frames = tuple(stack.split(";"))
+                        found[frames] = found.get(frames, 0) + int(count)
+        return found
+
+    def summary(self, own_packages: tuple[str, ...], top: int = 12) -> str:
+        """The functions with the most samples of their own, and the project's functions with
+        the most samples in them or below them."""
+        stacks = self.stacks()
+        total = sum(stacks.values())
+        if not total:
+            return "  (py-spy recorded no samples)"
+        own: dict[str, int] = {}
+        inclusive: dict[str, int] = {}
+        for frames, count in stacks.items():
+            own[frames[-1]] = own.get(frames[-1], 0) + count
+            for frame in set(frames):
+                if any(f"/{package}/" in frame for package in own_packages):
+                    inclusive[frame] = inclusive.get(frame, 0) + count
+        lines = [f"  {total} samples of running threads; most samples in the function itself:"]
+        for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+            lines.append(f"    {count / total:6.1%}  {_short_frame(frame)}")
+        lines.append("  the project's functions, with what they call:")
+        for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
+            lines.append(f"    {count / total:6.1%}  {_short_frame(frame)}")
+        return "\n".join(lines)
+
+
+def _short_frame(frame: str) -> str:
+    """`function (path/to/site-packages/package/module.py:12)` without the long path."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    for marker in ("site-packages/", "lib/python3.11/", str(PROJECT_DIR) + "/"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+    return f"{name} ({where})"

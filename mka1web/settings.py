@@ -208,7 +208,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
 }
-CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 20)
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 50)
 # After a lost broker connection Celery lowers the prefetch count and raises it again from the
 # task threads, with calls on the consumer's channel that deadlock a threads-pool worker on
 # RabbitMQ (tests/test_broker_outage.py). Without that, a reconnected worker briefly holds a few

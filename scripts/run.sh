@@ -13,4 +13,8 @@ if [ -z "${MKA1_API_URL:-}" ]; then
 fi
 .venv/bin/python manage.py ensure_admin
 echo "run: the portal is at http://127.0.0.1:${WEB_PORT:-8000}/ (Ctrl-C stops everything)"
-exec .venv/bin/honcho start -f Procfile "${processes[@]}"
+# The worker layout: one Celery worker process per core, WORKER_CONCURRENCY threads in each
+# (docs/deploy.md; bench/pipeline.py measures the same layout).
+workers=${WORKER_PROCESSES:-$(nproc)}
+echo "run: $workers worker processes of ${WORKER_CONCURRENCY:-50} threads"
+exec .venv/bin/honcho start -f Procfile -c "worker=$workers" "${processes[@]}"

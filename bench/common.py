@@ -442,8 +442,9 @@ class CpuMeter:
 
 
 class Profiler:
-    """py-spy sampling some processes (all their threads, idle ones left out) until stopped;
-    then where their CPU time went, summed over the processes."""
+    """py-spy sampling some processes until stopped, only the thread holding the interpreter
+    lock in each (`--gil`: the work the processes' threads take turns at); then where that time
+    went, summed over the processes."""
 
     def __init__(self, pids: list[int], folder: Path, rate: int = 200) -> None:
         self.outputs = [folder / f"profile-{pid}.txt" for pid in pids]
@@ -502,9 +503,12 @@ class Profiler:
         for frames, count in stacks.items():
             own[frames[-1]] = own.get(frames[-1], 0) + count
             for frame in set(frames):
-                if any(f"/{package}/" in frame for package in own_packages):
+                where = frame.partition(" (")[2]
+                if where.startswith(own_packages) or any(
+                    f"/{package}" in where for package in own_packages
+                ):
                     inclusive[frame] = inclusive.get(frame, 0) + count
-        lines = [f"  {total} samples of running threads; most samples in the function itself:"]
+        lines = [f"  {total} samples of the thread holding the GIL; most in the function itself:"]
         for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
             lines.append(f"    {count / total:6.1%}  {_short_frame(frame)}")
         lines.append("  the project's functions, with what they call:")

@@ -1,8 +1,8 @@
 """The benchmarks' floors: the least a logged-in page can cost on this machine, in this run.
 
-Mounted only by `bench.urls` (the gallery benchmark sets ROOT_URLCONF to it); the portal never
-routes here. A page's time divided by the floor's, both measured in turns in the same run, holds
-on a machine three times slower or faster, where an absolute target does not.
+Mounted only by `bench.urls`, the URLconf of `bench.settings` (the benchmarks' settings); the
+portal never routes here. A page's time divided by the floor's, both measured in turns in the
+same run, holds on a machine three times slower or faster, where an absolute target does not.
 """
 
 from __future__ import annotations

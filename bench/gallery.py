@@ -53,12 +53,11 @@ def configure_django() -> None:
     os.environ["MEDIA_ROOT"] = str(MEDIA_ROOT)
     os.environ["CELERY_QUEUE"] = QUEUE
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mka1web.settings")
+    # The portal's settings with the bench's URLconf: its URLs and the bare page.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
-    from django.conf import settings
 
     django.setup()
-    settings.ROOT_URLCONF = "bench.urls"  # the portal's URLs and the bare page
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

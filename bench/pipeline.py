@@ -395,7 +395,7 @@ def measure_efficiency(
         if profiler:
             profiler.stop()
             print("  profile of the workers during the run (py-spy):")
-            print(profiler.summary(("gallery", "mka1web", "accounts", "audit", "moderation")))
+            print(profiler.summary(("gallery/", "mka1web/", "accounts/", "audit/", "moderation/")))
     # Each process's own high-water mark, summed: at least the peak of the sum.
     high_water_kb = sum(process_tree_kb(worker.pid, "VmHWM") for worker in workers)
     peak_rss_kb = max(sampler.peak_rss_kb, high_water_kb)

@@ -133,3 +133,14 @@ def test_the_value_types_import_no_other_module_of_the_project() -> None:
         if isinstance(node, ast.ImportFrom) and (node.level or "gallery" in (node.module or ""))
     ]
     assert imported == []
+
+
+def test_the_benchmarks_floors_are_mounted_only_by_their_own_settings() -> None:
+    from django.test import override_settings
+    from django.urls import Resolver404, resolve
+
+    with pytest.raises(Resolver404):
+        resolve("/bench/bare/")
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        assert resolve("/bench/bare/").url_name == "bench-bare-page"
+        assert resolve("/").url_name == resolve("/", urlconf="mka1web.urls").url_name

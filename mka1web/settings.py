@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from mka1web import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,8 +33,24 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The local default is not a secret: production sets SECRET_KEY (check --deploy flags it).
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-local-development-only"
+# SECRET_KEY from the environment; else this installation's own random key, kept in a file
+# that `make setup` (or the first process started) writes. Several hosts need the same value.
+SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE") or BASE_DIR / "var" / "secret_key")
+if "SECRET_KEY" in os.environ:
+    SECRET_KEY = os.environ["SECRET_KEY"]
+else:
+    try:
+        SECRET_KEY = secret_key.read_or_create(SECRET_KEY_FILE)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {SECRET_KEY_FILE} cannot be read or written ({error}). "
+            "Set SECRET_KEY to a long random value."
+        ) from error
+if not DEBUG and (why := secret_key.weakness(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY cannot be used with DEBUG=false: {why}. Set it to a long random value, "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

@@ -1,0 +1,121 @@
+"""The settings' safe defaults, proved on real processes started with a given environment: the
+secret key."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mka1web import secret_key
+
+pytestmark = pytest.mark.security
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OLD_CONSTANT = "django-insecure-local-development-only"
+
+
+def good_key() -> str:
+    return secrets.token_urlsafe(50)
+
+
+def run_django(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python manage.py ARGS` with only these variables (and PATH, PYTHONPATH) set."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_DIR), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def run_shell(code: str, **env: str) -> str:
+    result = run_django("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+# -- The secret key ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [(OLD_CONSTANT, "it is a published development key"), ("", "it is empty")],
+    ids=["old-constant", "empty"],
+)
+def test_a_production_process_refuses_to_start_with_a_known_or_empty_key(
+    key: str, reason: str
+) -> None:
+    result = run_django("check", DEBUG="false", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY cannot be used with DEBUG=false" in result.stderr
+    assert reason in result.stderr
+
+
+def test_weak_keys_are_refused_by_django_s_own_rules() -> None:
+    key = good_key()
+    assert secret_key.weakness(key) is None
+    assert "django-insecure-" in (secret_key.weakness("django-insecure-" + key) or "")
+    assert "shorter than 50" in (secret_key.weakness(key[:49]) or "")
+    assert "fewer than 5 different" in (secret_key.weakness("abcd" * 20) or "")
+
+
+def test_a_production_process_starts_with_a_good_key() -> None:
+    result = run_django("check", DEBUG="false", SECRET_KEY=good_key())
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_a_debug_process_starts_with_a_development_key() -> None:
+    result = run_django("check", DEBUG="true", SECRET_KEY=OLD_CONSTANT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_secret_key_every_process_uses_one_random_key_from_the_file(
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "var" / "secret_key"
+    print_key = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+    first = run_shell(print_key, DEBUG="false", SECRET_KEY_FILE=str(key_file))
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().strip() == first
+    assert secret_key.weakness(first) is None
+    assert first != OLD_CONSTANT
+    # A second process (another gunicorn worker, the Celery worker) reads the same one.
+    assert run_shell(print_key, DEBUG="false", SECRET_KEY_FILE=str(key_file)) == first
+
+
+def test_a_weak_key_in_the_file_stops_a_production_process(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("short\n")
+    result = run_django("check", DEBUG="false", SECRET_KEY_FILE=str(key_file))
+    assert result.returncode != 0
+    assert "it is shorter than 50 characters" in result.stderr
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret_key"
+    start = threading.Barrier(8)
+    keys: list[str] = []
+
+    def read() -> None:
+        start.wait()
+        keys.append(secret_key.read_or_create(key_file))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 8
+    assert len(set(keys)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["secret_key"]

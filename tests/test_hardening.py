@@ -1,9 +1,10 @@
 """The settings' safe defaults, proved on real processes started with a given environment: the
-secret key."""
+secret key, `check --deploy` with the README's production values, the proxy header."""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import subprocess
@@ -41,6 +42,16 @@ def run_shell(code: str, **env: str) -> str:
     result = run_django("shell", "--no-imports", "-c", code, **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def readme_production_environment() -> dict[str, str]:
+    """The variables the README documents for production, read from its own block."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme.split("### Production environment", 1)[1]
+    block = re.search(r"```\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "README.md: no production environment block"
+    lines = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
 
 
 # -- The secret key ---------------------------------------------------------------------------
@@ -119,3 +130,44 @@ def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     assert len(keys) == 8
     assert len(set(keys)) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["secret_key"]
+
+
+# -- check --deploy with the documented production values --------------------------------------
+
+
+def test_check_deploy_with_the_readme_production_values_reports_nothing() -> None:
+    production = readme_production_environment()
+    assert production["SECRET_KEY"].startswith("<"), "the README must not publish a real key"
+    assert production["DEBUG"] == "false"
+    production["SECRET_KEY"] = good_key()
+
+    result = run_django("check", "--deploy", **production)
+
+    print(f"$ manage.py check --deploy\n{result.stdout}{result.stderr}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert "WARNING" not in result.stderr and "?: (" not in result.stderr
+
+
+def test_check_deploy_warns_without_the_production_values() -> None:
+    """The check the previous test relies on does look: the local defaults are not enough."""
+    result = run_django("check", "--deploy", DEBUG="false", SECRET_KEY=good_key())
+    assert result.returncode == 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in result.stderr
+
+
+# -- The proxy's header ---------------------------------------------------------------------
+
+IS_SECURE = (
+    "from django.test import RequestFactory; "
+    "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+def test_x_forwarded_proto_is_ignored_unless_a_proxy_is_declared() -> None:
+    assert run_shell(IS_SECURE, DEBUG="true") == "False"
+
+
+def test_x_forwarded_proto_makes_a_request_secure_behind_a_declared_proxy() -> None:
+    assert run_shell(IS_SECURE, DEBUG="true", TRUST_PROXY_HEADERS="true") == "True"

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "accounts",
     "gallery",
     "moderation",
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,6 +205,42 @@ if S3_BUCKET:
         },
     }
 S3_URL_SECONDS = min(env_int("S3_URL_SECONDS", 60), 60)
+
+
+def s3_origins(bucket: str, endpoint_url: str, region: str) -> list[str]:
+    """Where browsers fetch the bucket's presigned URLs from (the file views redirect there)."""
+    if not bucket:
+        return []
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        port = f":{parts.port}" if parts.port else ""
+        return [f"{parts.scheme}://{parts.hostname}{port}"]
+    # AWS: virtual-hosted names, or path-style ones for a bucket whose name has dots.
+    host = "s3" if "." in bucket else f"{bucket}.s3"
+    return [f"https://{host}.amazonaws.com", f"https://{host}.{region}.amazonaws.com"]
+
+
+# Content-Security-Policy (django-csp): no inline script or style, no eval, no plugins, no
+# framing; images from the portal itself and from the bucket.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": [
+            "'self'",
+            *s3_origins(
+                S3_BUCKET,
+                os.environ.get("S3_ENDPOINT_URL", ""),
+                os.environ.get("S3_REGION", "us-east-1"),
+            ),
+        ],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,5 +1,5 @@
 """The settings' safe defaults, proved on real processes started with a given environment: the
-secret key, `check --deploy` with the README's production values, the proxy header."""
+secret key, `check --deploy` with the README's production values, the proxy header, the CSP."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from mka1web import secret_key
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.security
 
@@ -171,3 +173,58 @@ def test_x_forwarded_proto_is_ignored_unless_a_proxy_is_declared() -> None:
 
 def test_x_forwarded_proto_makes_a_request_secure_behind_a_declared_proxy() -> None:
     assert run_shell(IS_SECURE, DEBUG="true", TRUST_PROXY_HEADERS="true") == "True"
+
+
+# -- The Content-Security-Policy ------------------------------------------------------------
+
+POLICY_HEADER = (
+    "from csp.middleware import CSPMiddleware; from django.http import HttpResponse; "
+    "from django.test import RequestFactory; "
+    "response = CSPMiddleware(lambda request: HttpResponse())(RequestFactory().get('/')); "
+    "print(response['Content-Security-Policy'])"
+)
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parts = (part.split() for part in policy.split(";") if part.strip())
+    return {name: values for name, *values in parts}
+
+
+@pytest.mark.django_db
+def test_every_page_carries_a_strict_policy(client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(UserFactory())
+    for response in (client.get(reverse("gallery:index")), client.get(reverse("admin:login"))):
+        policy = directives(response["Content-Security-Policy"])
+        assert policy["default-src"] == ["'self'"]
+        assert policy["script-src"] == ["'self'"]
+        assert policy["style-src"] == ["'self'"]
+        assert policy["img-src"] == ["'self'"]
+        assert policy["object-src"] == ["'none'"]
+        assert policy["base-uri"] == ["'self'"]
+        assert policy["frame-ancestors"] == ["'none'"]
+        assert policy["form-action"] == ["'self'"]
+        assert "unsafe" not in response["Content-Security-Policy"]
+
+
+def test_the_policy_lets_images_come_from_the_s3_endpoint() -> None:
+    header = run_shell(
+        POLICY_HEADER,
+        DEBUG="true",
+        S3_BUCKET="mka1-images",
+        S3_ENDPOINT_URL="https://objects.example.net:9000/",
+    )
+    assert directives(header)["img-src"] == ["'self'", "https://objects.example.net:9000"]
+    assert directives(header)["script-src"] == ["'self'"]
+
+
+def test_the_policy_lets_images_come_from_the_aws_bucket() -> None:
+    header = run_shell(POLICY_HEADER, DEBUG="true", S3_BUCKET="mka1-images", S3_REGION="eu-west-3")
+    assert directives(header)["img-src"] == [
+        "'self'",
+        "https://mka1-images.s3.amazonaws.com",
+        "https://mka1-images.s3.eu-west-3.amazonaws.com",
+    ]
+
+
+def test_without_s3_images_come_only_from_the_portal() -> None:
+    assert directives(run_shell(POLICY_HEADER, DEBUG="true"))["img-src"] == ["'self'"]

@@ -242,6 +242,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Behind nginx, with local files: once access was checked, the file views answer with an empty
+# body and X-Accel-Redirect to this internal location (an alias of MEDIA_ROOT), and nginx
+# sends the bytes. Empty: the web process streams them itself.
+FILES_ACCEL_REDIRECT_PREFIX = os.environ.get("FILES_ACCEL_REDIRECT_PREFIX", "")
+if FILES_ACCEL_REDIRECT_PREFIX and not (
+    FILES_ACCEL_REDIRECT_PREFIX.startswith("/") and FILES_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"FILES_ACCEL_REDIRECT_PREFIX must start and end with a slash, e.g. /protected-media/ "
+        f"(it is {FILES_ACCEL_REDIRECT_PREFIX!r})."
+    )
+
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

@@ -1,12 +1,14 @@
-"""Serving stored files once access was checked: streamed, or a short-lived storage URL."""
+"""Serving stored files once access was checked: streamed, handed to nginx, or a short-lived
+storage URL."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 
 from . import storage
 
@@ -14,7 +16,8 @@ from . import storage
 def file_response(
     name: str, content_type: str, filename: str, *, attachment: bool
 ) -> HttpResponseBase:
-    """The caller has checked access; stream the file or hand out a short-lived URL."""
+    """The caller has checked access; stream the file, hand it to nginx (X-Accel-Redirect) or
+    hand out a short-lived URL."""
     url = storage.temporary_url(
         name, content_type=content_type, filename=filename, attachment=attachment
     )
@@ -22,12 +25,19 @@ def file_response(
         response: HttpResponseBase = HttpResponseRedirect(url)
         response["Cache-Control"] = "private, no-store"
         return response
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=attachment,
-        filename=filename,
-    )
+    internal_path = storage.accel_redirect_path(name)
+    if internal_path:
+        # nginx sends the bytes and keeps this response's type, disposition and caching.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = internal_path
+        response["Content-Disposition"] = content_disposition_header(attachment, filename) or ""
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=attachment,
+            filename=filename,
+        )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage, storages
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 
 
 def original_name(*, user_id: int, generation_id: int, index: int) -> str:
@@ -38,8 +41,6 @@ def delete_quietly(*names: str) -> None:
 
 def temporary_url(name: str, *, content_type: str, filename: str, attachment: bool) -> str | None:
     """A presigned URL of at most a minute where the storage offers one (S3); None otherwise."""
-    from django.conf import settings
-
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - django-storages is a dependency
@@ -57,3 +58,12 @@ def temporary_url(name: str, *, content_type: str, filename: str, attachment: bo
         },
         expire=settings.S3_URL_SECONDS,
     )
+
+
+def accel_redirect_path(name: str) -> str | None:
+    """The internal location nginx serves this file from, when the settings hand files to it
+    (FILES_ACCEL_REDIRECT_PREFIX, local files only); None otherwise."""
+    prefix = settings.FILES_ACCEL_REDIRECT_PREFIX
+    if not prefix or not isinstance(storages["default"], FileSystemStorage):
+        return None
+    return prefix + quote(name)

@@ -2,8 +2,12 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from mka1web import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,8 +34,24 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The local default is not a secret: production sets SECRET_KEY (check --deploy flags it).
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-local-development-only"
+# SECRET_KEY from the environment; else this installation's own random key, kept in a file
+# that `make setup` (or the first process started) writes. Several hosts need the same value.
+SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE") or BASE_DIR / "var" / "secret_key")
+if "SECRET_KEY" in os.environ:
+    SECRET_KEY = os.environ["SECRET_KEY"]
+else:
+    try:
+        SECRET_KEY = secret_key.read_or_create(SECRET_KEY_FILE)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {SECRET_KEY_FILE} cannot be read or written ({error}). "
+            "Set SECRET_KEY to a long random value."
+        ) from error
+if not DEBUG and (why := secret_key.weakness(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY cannot be used with DEBUG=false: {why}. Set it to a long random value, "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -47,6 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "accounts",
     "gallery",
     "moderation",
@@ -55,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,13 +206,65 @@ if S3_BUCKET:
     }
 S3_URL_SECONDS = min(env_int("S3_URL_SECONDS", 60), 60)
 
+
+def s3_origins(bucket: str, endpoint_url: str, region: str) -> list[str]:
+    """Where browsers fetch the bucket's presigned URLs from (the file views redirect there)."""
+    if not bucket:
+        return []
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        port = f":{parts.port}" if parts.port else ""
+        return [f"{parts.scheme}://{parts.hostname}{port}"]
+    # AWS: virtual-hosted names, or path-style ones for a bucket whose name has dots.
+    host = "s3" if "." in bucket else f"{bucket}.s3"
+    return [f"https://{host}.amazonaws.com", f"https://{host}.{region}.amazonaws.com"]
+
+
+# Content-Security-Policy (django-csp): no inline script or style, no eval, no plugins, no
+# framing; images from the portal itself and from the bucket.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": [
+            "'self'",
+            *s3_origins(
+                S3_BUCKET,
+                os.environ.get("S3_ENDPOINT_URL", ""),
+                os.environ.get("S3_REGION", "us-east-1"),
+            ),
+        ],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Behind nginx, with local files: once access was checked, the file views answer with an empty
+# body and X-Accel-Redirect to this internal location (an alias of MEDIA_ROOT), and nginx
+# sends the bytes. Empty: the web process streams them itself.
+FILES_ACCEL_REDIRECT_PREFIX = os.environ.get("FILES_ACCEL_REDIRECT_PREFIX", "")
+if FILES_ACCEL_REDIRECT_PREFIX and not (
+    FILES_ACCEL_REDIRECT_PREFIX.startswith("/") and FILES_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"FILES_ACCEL_REDIRECT_PREFIX must start and end with a slash, e.g. /protected-media/ "
+        f"(it is {FILES_ACCEL_REDIRECT_PREFIX!r})."
+    )
+
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# X-Forwarded-Proto says a request came over HTTPS only when a proxy that sets it itself (and
+# is the only way in) is declared; otherwise any client could claim it.
+TRUST_PROXY_HEADERS = env_bool("TRUST_PROXY_HEADERS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -128,7 +128,14 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# 5. The database schema and the static files.
+# 5. This installation's secret key, written once, readable by its owner only (var/ is not in git).
+if [ ! -s var/secret_key ]; then
+  say "writing a random secret key to var/secret_key"
+  (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' >var/secret_key.new)
+  mv var/secret_key.new var/secret_key
+fi
+
+# 6. The database schema and the static files.
 export DATABASE_URL CELERY_BROKER_URL
 "$VENV/bin/python" manage.py preflight >/dev/null
 "$VENV/bin/python" manage.py migrate --noinput -v 0

@@ -1,6 +1,7 @@
 """Settings for MKA1 Studio. Every value comes from the environment, with a local default."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "gallery",
     "moderation",
     "mka1_standin",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -64,10 +66,16 @@ MIDDLEWARE = [
     "accounts.middleware.SuspensionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a login refused for too many failures into a 429 (accounts.throttle).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The profile (suspension, limits) is read with the user, in one query per request.
-AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileBackend"]
+# The throttle comes first: a locked-out client is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginThrottleBackend",
+    "accounts.backends.ProfileBackend",
+]
 
 ROOT_URLCONF = "mka1web.urls"
 WSGI_APPLICATION = "mka1web.wsgi.application"
@@ -193,6 +201,27 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Login throttling (django-axes, counted in the database so every web process sees the same
+# numbers): failed logins per username and address, failed logins per address across all
+# usernames, and how long a lockout lasts after the latest failure.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)
+LOGIN_COOLOFF_MINUTES = env_float("LOGIN_COOLOFF_MINUTES", 15.0)
+# Reverse proxies in front of the web processes that append to X-Forwarded-For; with 0 the
+# client's address is REMOTE_ADDR and the header, which anyone can send, is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused unhashed and do not push the end of the lockout back.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Successful logins are not recorded: nothing would ever prune that table.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Celery: Redis by default; amqp:// URLs (RabbitMQ) work the same way.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -260,7 +260,7 @@ CELERY_BEAT_SCHEDULE = {
 # The MKA1 image API.
 MKA1_API_URL = os.environ.get("MKA1_API_URL", "http://127.0.0.1:8001").rstrip("/")
 # The stand-in's key; production sets the real one and it is never shown to users.
-MKA1_API_KEY = os.environ.get("MKA1_API_KEY", "standin-local-key")
+MKA1_API_KEY = os.environ.get("MKA1_API_KEY", "standin-local-key").strip()
 MKA1_MODELS = env_list("MKA1_MODELS", "meetkai:z-image-turbo,meetkai:flux-2-klein")
 MKA1_CONNECT_TIMEOUT = env_float("MKA1_CONNECT_TIMEOUT", 10.0)
 # Seconds without a byte from the API before giving up; generation is slow, so be generous.
@@ -300,6 +300,9 @@ MODERATION_REFUSALS_WINDOW_HOURS = env_float("MODERATION_REFUSALS_WINDOW_HOURS",
 MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
+
+# Error pages and error mails hide the values of secret settings wherever they appear.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mka1web.errors.SecretValuesFilter"
 
 LOGGING = {
     "version": 1,

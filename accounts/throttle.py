@@ -60,8 +60,9 @@ def retry_after_seconds(request: HttpRequest, username: str | None) -> int:
     """Seconds until a locked-out client may try again: once both limits are lifted."""
     cool_off = get_cool_off(request) or timedelta(0)
     recent = _recent_from_address(request)
+    pair_limit = int(get_failure_limit(request, None))
     ends = [
-        _lifted_at(recent.filter(username=username), settings.LOGIN_FAILURE_LIMIT, cool_off),
+        _lifted_at(recent.filter(username=username), pair_limit, cool_off),
         _lifted_at(recent, settings.LOGIN_FAILURE_LIMIT_PER_IP, cool_off),
     ]
     latest = max((end for end in ends if end is not None), default=timezone.now() + cool_off)

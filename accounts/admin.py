@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from audit.models import AuditEntry
 
 from . import services
+from .forms import AdminLoginForm
 from .models import Membership, Profile, Team
 from .selectors import current_user
 
@@ -335,6 +336,8 @@ class PortalGroupAdmin(GroupAdmin):
             services.group_delete(group=group, actor=current_user(request), source=SOURCE)
 
 
+# The admin's login is throttled like the portal's (accounts.throttle).
+admin.site.login_form = AdminLoginForm
 admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
 admin.site.unregister(Group)

@@ -37,6 +37,15 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who added the user, and whether the user has yet to dismiss the notice that tells them.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notice_pending = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

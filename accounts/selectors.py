@@ -30,19 +30,21 @@ def suspension_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
 def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
     if user.pk is None:
         return []
-    memberships = Membership.objects.filter(user_id=user.pk).select_related("team")
+    memberships = Membership.objects.filter(user_id=user.pk).select_related("team", "added_by")
     return list(memberships.order_by("team__name"))
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
-    """The membership of the team chosen in the header, else the first one; cached per request."""
+    """The membership of the team chosen in the header, else the oldest one (so being added to
+    another team never changes the team one works for); cached per request."""
     if hasattr(request, "_current_membership"):
         cached: Membership | None = request._current_membership
         return cached
     memberships = memberships_of(request.user)
     chosen = request.session.get(CURRENT_TEAM_SESSION_KEY)
     current = next((m for m in memberships if m.team_id == chosen), None)
-    current = current or (memberships[0] if memberships else None)
+    if current is None and memberships:
+        current = min(memberships, key=lambda m: (m.created_at, m.pk))
     request._current_membership = current  # type: ignore[attr-defined]
     request._memberships = memberships  # type: ignore[attr-defined]
     return current
@@ -60,6 +62,11 @@ def get_membership(user: AbstractBaseUser | AnonymousUser, slug: str) -> Members
     return get_object_or_404(
         Membership.objects.select_related("team"), user_id=user.pk, team__slug=slug
     )
+
+
+def added_notices(memberships: list[Membership]) -> list[Membership]:
+    """The memberships whose member has not yet dismissed the notice that someone added them."""
+    return [membership for membership in memberships if membership.notice_pending]
 
 
 def get_admin_membership(user: AbstractBaseUser | AnonymousUser, slug: str) -> Membership:

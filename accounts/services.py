@@ -28,6 +28,11 @@ def team_switch(*, request: HttpRequest, team: Team) -> None:
     request.session[CURRENT_TEAM_SESSION_KEY] = team.pk
 
 
+# The same answer for a name no one has and for an account that cannot be added (inactive), so
+# that a team admin cannot use the form to learn which accounts exist.
+NO_ONE_TO_ADD = "No one can be added as “{value}”. Check the username or email."
+
+
 def team_member_add(
     *,
     team: Team,
@@ -40,7 +45,7 @@ def team_member_add(
     value = username_or_email.strip()
     user = User.objects.filter(Q(username=value) | Q(email__iexact=value), is_active=True).first()
     if user is None:
-        raise MembershipError(f"No user is called or has the email “{value}”.")
+        raise MembershipError(NO_ONE_TO_ADD.format(value=value))
     return team_member_add_user(team=team, user=user, role=role, actor=actor, source=source)
 
 
@@ -48,9 +53,14 @@ def team_member_add(
 def team_member_add_user(
     *, team: Team, user: User, role: str, actor: User | None = None, source: str = "portal"
 ) -> Membership:
-    """Add a user to the team, with one audit row; refused if they are in it already."""
+    """Add a user to the team, with one audit row; refused if they are in it already. The team
+    they work for stays the one it was (see selectors.current_membership), and someone added by
+    another person is told by whom until they dismiss the notice."""
+    added_by_someone_else = actor is None or actor.pk != user.pk
     membership, created = Membership.objects.get_or_create(
-        team=team, user=user, defaults={"role": role}
+        team=team,
+        user=user,
+        defaults={"role": role, "added_by": actor, "notice_pending": added_by_someone_else},
     )
     if not created:
         raise MembershipError(f"{user.username} is already a member of {team.name}.")
@@ -58,6 +68,11 @@ def team_member_add_user(
         membership, "membership.add", actor=actor, source=source, details={"role": role}
     )
     return membership
+
+
+def membership_notice_dismiss(*, membership: Membership) -> None:
+    """The member has read that they were added to the team."""
+    Membership.objects.filter(pk=membership.pk).update(notice_pending=False)
 
 
 @transaction.atomic

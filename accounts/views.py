@@ -23,6 +23,14 @@ def team_switch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def notice_dismiss(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = selectors.get_membership(request.user, slug)
+    services.membership_notice_dismiss(membership=membership)
+    return redirect(local_url(request.POST.get("next")))
+
+
+@login_required
 @require_GET
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     membership = selectors.get_membership(request.user, slug)

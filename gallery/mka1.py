@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -253,6 +253,21 @@ def parse_success(response: httpx.Response, body: bytes) -> ImageResult:
     )
 
 
+class _BearerKey(httpx.Auth):
+    """The API key, added to each request as it is sent. No frame of ours or of httpx then holds
+    it in a plain dict (error pages and reports print frames' variables), and its repr hides it."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "<MKA1 API key>"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key}"
+        yield request
+
+
 class MKA1Client:
     def __init__(
         self,
@@ -265,7 +280,7 @@ class MKA1Client:
         http: httpx.Client | None = None,
     ) -> None:
         self.base_url = (base_url or settings.MKA1_API_URL).rstrip("/")
-        self.api_key = api_key if api_key is not None else settings.MKA1_API_KEY
+        self.auth = _BearerKey(api_key if api_key is not None else settings.MKA1_API_KEY)
         connect = connect_timeout if connect_timeout is not None else settings.MKA1_CONNECT_TIMEOUT
         read = read_timeout if read_timeout is not None else settings.MKA1_READ_TIMEOUT
         self.timeout = httpx.Timeout(read, connect=connect)
@@ -273,11 +288,7 @@ class MKA1Client:
         self.http = http or shared_client("api")
 
     def generate_once(self, request: ImageRequest) -> ImageResult:
-        headers = {
-            "Authorization": f"Bearer {self.api_key}",
-            "X-On-Behalf-Of": request.user_id,
-            "Accept": "application/json",
-        }
+        headers = {"X-On-Behalf-Of": request.user_id, "Accept": "application/json"}
         started = time.monotonic()
         # Ten images of b64 at the per-image cap, and room for the JSON around them.
         max_body = request.n * (settings.MKA1_MAX_IMAGE_BYTES * 4 // 3 + 8192) + 65536
@@ -287,6 +298,7 @@ class MKA1Client:
                 self.base_url + GENERATIONS_PATH,
                 json=request.body(),
                 headers=headers,
+                auth=self.auth,
                 timeout=self.timeout,
             ) as response:
                 body = _read_capped(response, max_bytes=max_body, deadline=started + self.deadline)

@@ -1,6 +1,7 @@
 """Settings for MKA1 Studio. Every value comes from the environment, with a local default."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "gallery",
     "moderation",
     "mka1_standin",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -86,10 +88,16 @@ MIDDLEWARE = [
     "accounts.middleware.SuspensionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a login refused for too many failures into a 429 (accounts.throttle).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The profile (suspension, limits) is read with the user, in one query per request.
-AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileBackend"]
+# The throttle comes first: a locked-out client is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginThrottleBackend",
+    "accounts.backends.ProfileBackend",
+]
 
 ROOT_URLCONF = "mka1web.urls"
 WSGI_APPLICATION = "mka1web.wsgi.application"
@@ -268,6 +276,27 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEA
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Login throttling (django-axes, counted in the database so every web process sees the same
+# numbers): failed logins per username and address, failed logins per address across all
+# usernames, and how long a lockout lasts after the latest failure.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)
+LOGIN_COOLOFF_MINUTES = env_float("LOGIN_COOLOFF_MINUTES", 15.0)
+# Reverse proxies in front of the web processes that append to X-Forwarded-For; with 0 the
+# client's address is REMOTE_ADDR and the header, which anyone can send, is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused unhashed and do not push the end of the lockout back.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Successful logins are not recorded: nothing would ever prune that table.
+AXES_DISABLE_ACCESS_LOG = True
+
 # Celery: Redis by default; amqp:// URLs (RabbitMQ) work the same way.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "mka1")
@@ -305,7 +334,7 @@ CELERY_BEAT_SCHEDULE = {
 # The MKA1 image API.
 MKA1_API_URL = os.environ.get("MKA1_API_URL", "http://127.0.0.1:8001").rstrip("/")
 # The stand-in's key; production sets the real one and it is never shown to users.
-MKA1_API_KEY = os.environ.get("MKA1_API_KEY", "standin-local-key")
+MKA1_API_KEY = os.environ.get("MKA1_API_KEY", "standin-local-key").strip()
 MKA1_MODELS = env_list("MKA1_MODELS", "meetkai:z-image-turbo,meetkai:flux-2-klein")
 MKA1_CONNECT_TIMEOUT = env_float("MKA1_CONNECT_TIMEOUT", 10.0)
 # Seconds without a byte from the API before giving up; generation is slow, so be generous.
@@ -346,10 +375,14 @@ MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
+# Error pages and error mails hide the values of secret settings wherever they appear.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mka1web.errors.SecretValuesFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}},
+    # axes: failures and lockouts (warnings), not every successful login.
+    "loggers": {"httpx": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

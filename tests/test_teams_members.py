@@ -13,7 +13,18 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Membership
+from gallery.models import Generation
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+GENERATION_FORM = {
+    "prompt": "a lighthouse in the fog",
+    "model": "meetkai:z-image-turbo",
+    "n": 1,
+    "size": "256x256",
+    "quality": "standard",
+    "style": "vivid",
+    "response_format": "b64_json",
+}
 
 pytestmark = [pytest.mark.teams, pytest.mark.django_db]
 
@@ -86,12 +97,94 @@ def test_adding_by_email_and_the_errors_said_in_words(admin_membership: Membersh
     response = client.post(url, {"username_or_email": "bob", "role": "member"})
     assert "bob is already a member of Crew." in messages_of(response)
     response = client.post(url, {"username_or_email": "nobody", "role": "member"})
-    assert "No user is called or has the email “nobody”." in messages_of(response)
+    assert "No one can be added as “nobody”. Check the username or email." in messages_of(response)
     response = client.post(url, {"username_or_email": "dave", "role": "member"})
-    assert "No user is called or has the email “dave”." in messages_of(response)
+    assert "No one can be added as “dave”. Check the username or email." in messages_of(response)
     response = client.post(url, {"username_or_email": "nobody", "role": "owner"})
     assert "Give the username or email of an existing user and a role." in messages_of(response)
     assert Membership.objects.count() == 3
+
+
+@pytest.mark.security
+def test_the_answer_for_a_name_tells_nothing_about_which_accounts_exist(
+    admin_membership: Membership,
+) -> None:
+    UserFactory(username="dave", email="dave@example.com", is_active=False)
+    url = reverse("accounts:member-add", args=["crew"])
+
+    def answer(value: str) -> str:
+        response = admin_client(admin_membership).post(
+            url, {"username_or_email": value, "role": "member"}
+        )
+        (message,) = messages_of(response)
+        return message.replace(value, "NAME")
+
+    answers = {answer(value) for value in ("nobody", "dave", "dave@example.com", "x@example.org")}
+    assert answers == {"No one can be added as “NAME”. Check the username or email."}
+    assert Membership.objects.count() == 2
+
+
+def test_being_added_to_a_team_keeps_the_team_one_works_for(
+    admin_membership: Membership,
+) -> None:
+    """Carol works for Zeta, her only team, and never chose one in the header: Crew (first in
+    the list) is added, yet her quota and her share button still follow Zeta."""
+    zeta = TeamFactory(name="Zeta", slug="zeta")
+    carol = MembershipFactory(team=zeta, user__username="carol").user
+    carols = Client()
+    carols.force_login(carol)
+    assert carols.get(reverse("gallery:index")).context["current_team"] == zeta
+
+    admin_client(admin_membership).post(
+        reverse("accounts:member-add", args=["crew"]),
+        {"username_or_email": "carol", "role": "member"},
+    )
+    assert Membership.objects.filter(team__slug="crew", user=carol).exists()
+
+    page = carols.get(reverse("gallery:index"))
+    assert page.context["current_team"] == zeta
+    assert "Share with Zeta" in page.content.decode()
+    carols.post(reverse("gallery:generate"), GENERATION_FORM)
+    assert list(Generation.objects.filter(user=carol).values_list("team__slug", flat=True)) == [
+        "zeta"
+    ]
+    # A new session starts with the same team.
+    carols.logout()
+    carols.force_login(carol)
+    assert carols.get(reverse("gallery:index")).context["current_team"] == zeta
+
+
+def test_the_added_member_is_told_who_added_them_until_they_dismiss_it(
+    admin_membership: Membership,
+) -> None:
+    zeta = TeamFactory(name="Zeta", slug="zeta")
+    carol = MembershipFactory(team=zeta, user__username="carol").user
+    admin = admin_client(admin_membership)
+    admin.post(
+        reverse("accounts:member-add", args=["crew"]),
+        {"username_or_email": "carol", "role": "admin"},
+    )
+    notice = "alice added you to Crew as a team admin."
+    assert notice not in admin.get(reverse("gallery:index")).content.decode()
+
+    carols = Client()
+    carols.force_login(carol)
+    for page in (reverse("gallery:index"), reverse("gallery:library")):
+        text = carols.get(page).content.decode()
+        assert notice in text
+        assert "You still work for Zeta; switch teams in the header to work for Crew." in text
+
+    dismiss = reverse("accounts:notice-dismiss", args=["crew"])
+    response = carols.post(dismiss, {"next": reverse("gallery:library")})
+    assert response["Location"] == reverse("gallery:library")
+    assert notice not in carols.get(reverse("gallery:index")).content.decode()
+    # Someone who is not in the team cannot touch its notices.
+    assert (
+        admin_client(MembershipFactory(team=zeta))
+        .post(reverse("accounts:notice-dismiss", args=["crew"]))
+        .status_code
+        == 404
+    )
 
 
 def test_a_role_that_does_not_exist_changes_nothing(admin_membership: Membership) -> None:

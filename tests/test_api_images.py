@@ -59,8 +59,9 @@ def test_images_are_searched_and_filtered_with_the_gallerys_filters(world, apis)
     assert owner.get("/images", {"favorites": "true"}).json()["items"][0]["starred"] is True
     corrected = owner.get("/images", {"q": "lighthuose"}).json()
     assert corrected["corrected_query"] == "lighthouse" and len(corrected["items"]) == 2
-    response = owner.get("/images", {"size": "huge"})
-    assert response.status_code == 422 and error_of(response)["field"] == "size"
+    for name, value in (("size", "huge"), ("date_to", "0"), ("favorites", "yes")):
+        response = owner.get("/images", {name: value})
+        assert response.status_code == 422 and error_of(response)["field"] == name
 
 
 def test_image_pages_follow_the_cursor(world, apis, settings) -> None:  # type: ignore[no-untyped-def]

@@ -3,12 +3,13 @@ prompt, "2" is not a count, and a field the API does not know is an error."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 from django.conf import settings
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from gallery.forms import FIRST_DATE, LAST_DATE
 from gallery.values import (
@@ -42,6 +43,31 @@ PROMPT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 SLUG = r"^[-a-zA-Z0-9_]+$"
 # Ids are PostgreSQL bigints.
 MAX_ID = 2**63 - 1
+
+
+def _iso_date(value: object) -> object:
+    """A day as YYYY-MM-DD only: pydantic would otherwise read "0" as 1970-01-01."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Enter a date as YYYY-MM-DD.")
+    return value
+
+
+def _true_or_false(value: object) -> object:
+    """true or false only, not the yes, on and 1 pydantic would take."""
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("Enter true or false.")
+    return value
+
+
+def _plausible(value: date) -> date:
+    # A day bound becomes a time range, which must not run past the calendar's ends.
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(f"Enter a date between {FIRST_DATE} and {LAST_DATE}.")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_plausible)]
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 class StrictIn(Schema):
@@ -99,9 +125,9 @@ class ImageQuery(PageQuery):
     size: Size | None = None
     quality: Quality | None = None
     style: Style | None = None
-    date_from: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
-    date_to: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
-    favorites: bool = Field(default=False, description="Only starred images.")
+    date_from: Day | None = None
+    date_to: Day | None = None
+    favorites: Flag = Field(default=False, description="Only starred images.")
     sort: Literal["newest", "oldest", "relevance"] | None = Field(
         default=None, description="newest by default; relevance by default with q."
     )
@@ -116,8 +142,8 @@ class GenerationQuery(PageQuery):
     q: str = Field(default="", max_length=200, pattern=TEXT, description="Words of the prompt.")
     model: str = Field(default="", max_length=100, pattern=TEXT)
     size: Size | None = None
-    date_from: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
-    date_to: date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
+    date_from: Day | None = None
+    date_to: Day | None = None
     sort: Literal["newest", "oldest"] = "newest"
 
 

@@ -170,6 +170,8 @@ def test_every_error_has_the_one_shape(world, apis) -> None:  # type: ignore[no-
     owner = apis["owner"]
     cases = [
         (owner.get("/no/such/path"), 404, "not_found"),
+        (owner.get("/"), 404, "not_found"),
+        (owner.get("/me/"), 404, "not_found"),
         (owner.client.delete("/api/v1/me", headers=owner.headers()), 405, "method_not_allowed"),
         (owner.get("/images/0"), 422, "invalid"),
         (owner.get(f"/images/{2**63}"), 422, "invalid"),

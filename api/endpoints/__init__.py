@@ -41,5 +41,9 @@ def urlpatterns() -> list[URLPattern | URLResolver]:
     patterns, _app, _namespace = api.urls
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
-            pattern.callback = errors.json_method_errors(pattern.callback)
+            # Ninja's root (kept: the schema reverses it) answers Django's HTML 404 otherwise.
+            if pattern.name == "api-root":
+                pattern.callback = errors.unknown_path
+            else:
+                pattern.callback = errors.json_method_errors(pattern.callback)
     return [*patterns, re_path(r"^(?P<rest>.*)$", errors.unknown_path)]

@@ -158,7 +158,7 @@ def generation_submit(
 @router.get(
     "/generations",
     response={200: GenerationPage, **errors()},
-    url_name="generation-list",
+    url_name="generations",
     summary="List your generations",
 )
 def generation_list(request: HttpRequest, query: Query[GenerationQuery]) -> dict[str, object]:

@@ -69,9 +69,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
+    # Its templates and static files: the API's docs page without a CDN.
+    "ninja",
     "accounts",
     "gallery",
     "moderation",
+    "api",
     "mka1_standin",
     "axes",
 ]
@@ -377,6 +380,22 @@ TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
 # Error pages and error mails hide the values of secret settings wherever they appear.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "mka1web.errors.SecretValuesFilter"
+
+# Django's cache: Redis, shared by every process (the JSON API's rate limits and idempotency
+# locks live here), on another database than the broker's; needed with RabbitMQ too.
+CACHE_URL = os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "mka1"),
+    },
+    # Per-process answers that may be a little stale (the header's moderator check).
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+
+# The JSON API: requests per token ("120/minute"; second, minute, hour or day).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import LoginForm
+from api.endpoints import urlpatterns as api_urlpatterns
 
 urlpatterns = [
     path(
@@ -12,6 +13,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_urlpatterns(), "ninja"), namespace="api-v1")),
+    path("", include("api.urls")),
     path("", include("accounts.urls")),
     path("", include("moderation.urls")),
     path("", include("gallery.urls")),

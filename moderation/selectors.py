@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission, User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import (
     Count,
     F,
@@ -61,6 +61,7 @@ def is_moderator_cached(request: HttpRequest) -> bool:
     if known is not None:
         return bool(known)
     key = f"moderation:is-moderator:{request.user.pk}"
+    cache = caches["local"]
     answer = cache.get(key)
     if answer is None:
         answer = is_moderator(request.user)

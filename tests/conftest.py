@@ -27,6 +27,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Test workers' database connections carry this name, so a test can count them.
 WORKER_APPLICATION = "mka1-test-worker"
 TEST_QUEUE = f"mka1-test-{uuid.uuid4().hex[:8]}"
+# The shared cache's keys of this run: parallel runs on one Redis database leave each other's be.
+TEST_CACHE_PREFIX = f"mka1-test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -48,16 +50,30 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
     # on it, and a test that waits for work to overlap would see it arrive one by one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_DEFAULT_QUEUE = TEST_QUEUE
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": TEST_CACHE_PREFIX},
+    }
     settings.MKA1_API_URL = standin.url
     settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    """Users' ids are used again from test to test: nothing cached may outlive its test."""
-    from django.core.cache import cache
+def _empty_cache(_isolated_settings: None) -> None:
+    """Users' ids are used again from test to test: nothing cached may outlive its test. Only
+    this run's keys go: clear() would empty the Redis database of every run."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
-    cache.clear()
+    caches["local"].clear()
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        client = shared._cache.get_client(write=True)
+        stale = list(client.scan_iter(match=f"{TEST_CACHE_PREFIX}:*", count=1000))
+        if stale:
+            client.delete(*stale)
+    else:
+        shared.clear()
 
 
 @pytest.fixture(scope="session")

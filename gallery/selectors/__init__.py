@@ -18,9 +18,12 @@ from .access import (
 from .details import (
     GenerationDetail,
     ImageDetail,
+    favorite_ids,
     generation_card,
     generation_detail,
     image_detail,
+    images_in_order,
+    is_favorite,
     library_image_detail,
 )
 from .exports import export_image_ids
@@ -34,9 +37,14 @@ from .gallery import (
     trash_page,
     with_card_fields,
 )
-from .generations import GenerationListPage, generation_page, recent_generations
+from .generations import (
+    GenerationListPage,
+    generation_by_idempotency_key,
+    generation_page,
+    recent_generations,
+)
 from .holds import refusals_since_review, submission_hold
-from .quotas import Allowance, allowances, team_allowance
+from .quotas import Allowance, allowances, team_allowance, user_allowance
 from .usage import team_daily_usage, team_month_breakdown, user_daily_usage
 
 __all__ = [
@@ -49,8 +57,10 @@ __all__ = [
     "allowances",
     "corrected_query",
     "export_image_ids",
+    "favorite_ids",
     "filtered_images",
     "gallery_page",
+    "generation_by_idempotency_key",
     "generation_card",
     "generation_detail",
     "generation_page",
@@ -64,6 +74,8 @@ __all__ = [
     "get_visible_image",
     "image_detail",
     "image_neighbors",
+    "images_in_order",
+    "is_favorite",
     "library_image_detail",
     "owned_image_ids",
     "recent_generations",
@@ -75,6 +87,7 @@ __all__ = [
     "team_allowance",
     "team_daily_usage",
     "team_month_breakdown",
+    "user_allowance",
     "user_daily_usage",
     "trash_page",
     "visible_images",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F
+
 from ..models import Favorite, GeneratedImage, Generation, MissingImage
 from ..values import GalleryFilters, user_id_of
 from .access import (
@@ -40,6 +42,25 @@ def generation_card(user: Viewer, pk: int) -> tuple[Generation, list[GeneratedIm
         return generation, []
     images = GeneratedImage.objects.alive().filter(generation=generation)
     return generation, list(with_card_fields(images))
+
+
+def images_in_order(ids: list[int]) -> list[GeneratedImage]:
+    """Whole rows, with their owner and their generation's prompt (as `prompt`), of images a
+    page's query found and checked already; in the order of the ids."""
+    rows = (
+        GeneratedImage.objects.filter(pk__in=ids)
+        .select_related("user")
+        .defer("search_vector")
+        .annotate(prompt=F("generation__prompt"))
+    )
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def favorite_ids(user: Viewer, ids: list[int]) -> set[int]:
+    """Those of the images that the user starred."""
+    starred = Favorite.objects.filter(user_id=user_id_of(user), image_id__in=ids)
+    return set(starred.values_list("image_id", flat=True))
 
 
 def is_favorite(user: Viewer, image: GeneratedImage) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -23,9 +24,12 @@ class GenerationListPage:
 def generation_page(
     user: Viewer, filters: GalleryFilters, cursor: Cursor | None = None
 ) -> GenerationListPage:
-    """Generations by status (failed, refused, canceled, pending), for the status filter."""
+    """Generations by status (failed, refused, canceled, pending), for the status filter; of
+    every status when none is asked for."""
     size = settings.GALLERY_PAGE_SIZE
-    generations = Generation.objects.of(user).filter(status=filters.status)
+    generations = Generation.objects.of(user)
+    if filters.status:
+        generations = generations.filter(status=filters.status)
     # The image grid's filters, dates included; only images have stars.
     generations = apply_filters(generations, replace(filters, favorites=False), user_id_of(user))
     if filters.q:
@@ -53,3 +57,8 @@ def recent_generations(
     )
     pending = [row for row in rows if row.is_pending]
     return pending, [row for row in rows if not row.is_pending][:6]
+
+
+def generation_by_idempotency_key(user: Viewer, key: uuid.UUID) -> Generation | None:
+    """The user's generation submitted under this key, if any."""
+    return Generation.objects.of(user).filter(idempotency_key=key).first()

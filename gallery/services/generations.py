@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -30,7 +30,11 @@ class SubmissionRefused(Exception):
 
 
 class QuotaExceeded(SubmissionRefused):
-    """A submission that would go over a limit."""
+    """A submission that would go over a limit, which starts afresh at resets_at."""
+
+    def __init__(self, message: str, resets_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
 
 
 def generation_submit(
@@ -61,7 +65,7 @@ def generation_submit(
                 Team.objects.select_for_update().filter(pk=team.pk).first()
             for allowance in allowances(user.pk, team):
                 if allowance.refuses(params.n):
-                    raise QuotaExceeded(allowance.message(params.n))
+                    raise QuotaExceeded(allowance.message(params.n), allowance.resets_at)
             generation = Generation.objects.create(
                 user=user,
                 team=team,

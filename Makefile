@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint format bench bench-pipeline bench-gallery bench-moderation
+.PHONY: setup run test lint format bench bench-pipeline bench-gallery bench-moderation bench-submit
 
 setup:
 	@bash scripts/setup.sh
@@ -35,3 +35,6 @@ bench-gallery: setup
 
 bench-moderation: setup
 	$(PY) bench/moderation.py
+
+bench-submit: setup
+	$(PY) bench/submit.py

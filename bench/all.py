@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["pipeline", "gallery", "moderation"]
+BENCHMARKS = ["pipeline", "gallery", "moderation", "submit"]
 FIGURE = re.compile(
     r"^figure: (?P<name>\S+) (?P<value>\S+) (?P<unit>\S+)"
     r"(?: target (?P<op>\S+) (?P<limit>\S+) (?P<verdict>ok|MISS))?"

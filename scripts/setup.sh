@@ -35,7 +35,8 @@ python_supported "$PYTHON" ||
   die "$PYTHON is not CPython 3.11 to 3.13; install one (apt-get install python3) or set PYTHON="
 
 # 1. Debian packages.
-packages=(postgresql postgresql-contrib redis-server rabbitmq-server chromium)
+# wrk is the load generator of bench/submit.py (PyPI's wrk is an unrelated package).
+packages=(postgresql postgresql-contrib redis-server rabbitmq-server chromium wrk)
 venv_needs=$(venv_package "$PYTHON") ||
   die "$PYTHON has no venv or ensurepip module; rebuild it with them or set PYTHON= to another"
 [ -z "$venv_needs" ] || packages+=("$venv_needs")

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -272,10 +273,26 @@ MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
+# "text" (the message alone) or "json" (one object a line, with the request, user and
+# generation ids); the API key is masked in either.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "telemetry.logs.ContextFilter"},
+        "redact": {"()": "telemetry.logs.RedactSecrets"},
+    },
+    "formatters": {"json": {"()": "telemetry.logs.json_formatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "redact"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}},
 }

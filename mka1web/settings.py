@@ -51,10 +51,15 @@ INSTALLED_APPS = [
     "accounts",
     "gallery",
     "moderation",
+    "ops",
     "mka1_standin",
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probes are answered before the Host header is checked, and
+    # every other request gets its request id (for the logs) and is counted (for the metrics).
+    "ops.middleware.ProbeMiddleware",
+    "ops.middleware.RequestTelemetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -192,6 +197,8 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes and the metrics scrape reach a web process directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -272,6 +279,12 @@ MODERATION_REFUSALS_WINDOW_HOURS = env_float("MODERATION_REFUSALS_WINDOW_HOURS",
 MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
+
+# Operators: the probes' time limit, the metrics endpoint's token (empty: no endpoint), and the
+# directory every process of a host writes its metrics to.
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 # "text" (the message alone) or "json" (one object a line, with the request, user and
 # generation ids); the API key is masked in either.

@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("accounts.urls")),
     path("", include("moderation.urls")),
     path("", include("gallery.urls")),

@@ -280,11 +280,12 @@ MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
-# Operators: the probes' time limit, the metrics endpoint's token (empty: no endpoint), and the
-# directory every process of a host writes its metrics to.
+# Operators: the probes' time limit, the metrics endpoint's token (empty: no endpoint), the
+# directory every process of a host writes its metrics to, and how often a worker says it is up.
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
 
 # "text" (the message alone) or "json" (one object a line, with the request, user and
 # generation ids); the API key is masked in either.

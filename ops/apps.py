@@ -5,7 +5,7 @@ from django.conf import settings
 
 
 class OpsConfig(AppConfig):
-    """What the people who run the portal need: probes and metrics."""
+    """What the people who run the portal need: probes, metrics, the status page."""
 
     name = "ops"
     verbose_name = "Operations"

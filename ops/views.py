@@ -1,4 +1,5 @@
-"""The operators' endpoints: probes for the load balancer and metrics for Prometheus."""
+"""The operators' endpoints: probes for the load balancer, metrics for Prometheus, and the
+status page for administrators."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import hmac
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from .decorators import staff_required
 from .readiness import readiness
 from .scrape import metrics_page
+from .selectors import portal_status
 
 
 @never_cache
@@ -50,3 +54,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(metrics_page(), content_type=CONTENT_TYPE_LATEST)
+
+
+@staff_required
+def status(request: HttpRequest) -> HttpResponse:
+    return render(request, "ops/status.html", {"status": portal_status()})

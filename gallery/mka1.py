@@ -20,6 +20,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 
+from telemetry.metrics import API_CALL_SECONDS, API_RETRIES
+
 from .values import GenerationParams
 
 logger = logging.getLogger(__name__)
@@ -348,9 +350,11 @@ class MKA1Client:
             attempt += 1
             if before_attempt:
                 before_attempt(self.deadline + self.timeout.connect)  # type: ignore[operator]
+            started = time.monotonic()
             try:
                 result = self.generate_once(request)
             except MKA1Error as error:
+                API_CALL_SECONDS.labels(outcome=error.kind).observe(time.monotonic() - started)
                 error.attempts = attempt
                 if not error.retryable or attempt >= attempts:
                     raise
@@ -362,10 +366,12 @@ class MKA1Client:
                     )
                     raise
                 logger.info("MKA1 attempt %s failed (%s); retrying in %.2fs", attempt, error, delay)
+                API_RETRIES.labels(error_kind=error.kind).inc()
                 if before_attempt:
                     before_attempt(delay)
                 sleep(delay)
                 continue
+            API_CALL_SECONDS.labels(outcome="ok").observe(time.monotonic() - started)
             result.attempts = attempt
             return result
 

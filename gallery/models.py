@@ -226,6 +226,8 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
             models.Index(fields=["team", "-created_at"], name="generation_team_created"),
+            # The status page's last 24 hours of all users' generations.
+            models.Index(fields=["created_at"], name="generation_created"),
             # Content-policy refusals per user over time, for moderators and the hold.
             models.Index(
                 fields=["user", "-created_at"],

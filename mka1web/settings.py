@@ -75,11 +75,16 @@ INSTALLED_APPS = [
     "gallery",
     "moderation",
     "api",
+    "ops",
     "mka1_standin",
     "axes",
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probes are answered before the Host header is checked, and
+    # every other request gets its request id (for the logs) and is counted (for the metrics).
+    "ops.middleware.ProbeMiddleware",
+    "ops.middleware.RequestTelemetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -276,6 +281,8 @@ SESSION_COOKIE_HTTPONLY = True
 # is the only way in) is declared; otherwise any client could claim it.
 TRUST_PROXY_HEADERS = env_bool("TRUST_PROXY_HEADERS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
+# Probes and the metrics scrape reach a web process directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -397,10 +404,33 @@ CACHES = {
 # The JSON API: requests per token ("120/minute"; second, minute, hour or day).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
 
+# Operators: the probes' time limit, the metrics endpoint's token (empty: no endpoint), the
+# directory every process of a host writes its metrics to, and how often a worker says it is up.
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
+
+# "text" (the message alone) or "json" (one object a line, with the request, user and
+# generation ids); the API key is masked in either.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "telemetry.logs.ContextFilter"},
+        "redact": {"()": "telemetry.logs.RedactSecrets"},
+    },
+    "formatters": {"json": {"()": "telemetry.logs.json_formatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "redact"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # axes: failures and lockouts (warnings), not every successful login.
     "loggers": {"httpx": {"level": "WARNING"}, "axes": {"level": "WARNING"}},

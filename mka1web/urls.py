@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns(), "ninja"), namespace="api-v1")),
     path("", include("api.urls")),
+    path("", include("ops.urls")),
     path("", include("accounts.urls")),
     path("", include("moderation.urls")),
     path("", include("gallery.urls")),

@@ -21,6 +21,7 @@ from audit.services import audit_record, user_name
 from gallery import storage
 from gallery.models import GeneratedImage, Generation
 from gallery.selectors import refusals_since_review
+from telemetry.metrics import generations_ended
 
 from .models import Case, Notice, Report, Strike
 from .selectors import is_moderator
@@ -237,6 +238,7 @@ def _suspend(moderator: User | None, user: User, reason: str, case: Case | None)
         .filter(status=Generation.Status.QUEUED)
         .update(status=Generation.Status.CANCELED, finished_at=now, lease_until=None, charged=0)
     )
+    transaction.on_commit(lambda: generations_ended(Generation.Status.CANCELED, count=canceled))
     GeneratedImage.objects.owned_by(user).update(withheld=True)
     _notify(user.pk, Notice.Kind.SUSPENDED, reason, case)
     audit_record(

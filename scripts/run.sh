@@ -11,6 +11,10 @@ if [ -z "${MKA1_API_URL:-}" ]; then
   processes+=(standin)
   echo "run: no MKA1_API_URL set, so the stand-in MKA1 server answers at $MKA1_API_URL"
 fi
+# Web and worker processes write their metrics to one directory, emptied as they all start.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 .venv/bin/python manage.py ensure_admin
 echo "run: the portal is at http://127.0.0.1:${WEB_PORT:-8000}/ (Ctrl-C stops everything)"
 # The worker layout: one Celery worker process per core, WORKER_CONCURRENCY threads in each

@@ -17,6 +17,7 @@ VIEW_MODULES = sorted(
         *ROOT.glob("gallery/views/*.py"),
         ROOT / "accounts" / "views.py",
         ROOT / "moderation" / "views.py",
+        ROOT / "ops" / "views.py",
     ]
 )
 # What a QuerySet, a manager or a model instance does against the database.

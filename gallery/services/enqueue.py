@@ -15,6 +15,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from telemetry import context
+
 from ..models import Export, Generation
 
 logger = logging.getLogger(__name__)
@@ -65,16 +67,21 @@ def enqueue_generation(generation_id: int) -> bool:
 
     The queue is read at send time, so the portal and each test worker keep to their own. A
     generation the broker did not take stays queued with its lease made due, so the next sweep
-    sends it again (once the broker is back), and nothing is called twice."""
-    if _publish(_tasks().run_generation, generation_id):
-        return True
-    try:
-        Generation.objects.filter(pk=generation_id, status=Generation.Status.QUEUED).update(
-            lease_until=timezone.now()
-        )
-    except DatabaseError:
-        logger.exception("Generation %s keeps its lease; the sweeper sends it later", generation_id)
-    return False
+    sends it again (once the broker is back), and nothing is called twice.
+
+    The message carries the log context (request, user, this generation) to the worker."""
+    with context.bound(generation_id=generation_id):
+        if _publish(_tasks().run_generation, generation_id):
+            return True
+        try:
+            Generation.objects.filter(pk=generation_id, status=Generation.Status.QUEUED).update(
+                lease_until=timezone.now()
+            )
+        except DatabaseError:
+            logger.exception(
+                "Generation %s keeps its lease; the sweeper sends it later", generation_id
+            )
+        return False
 
 
 def enqueue_generation_on_commit(generation_id: int) -> None:

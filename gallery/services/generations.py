@@ -12,6 +12,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Team
+from telemetry.metrics import generations_ended
 
 from ..models import GeneratedImage, Generation
 from ..selectors import allowances, submission_hold
@@ -89,6 +90,7 @@ def generation_cancel(*, generation: Generation) -> bool:
     updated = Generation.objects.filter(pk=generation.pk, status=Generation.Status.QUEUED).update(
         status=Generation.Status.CANCELED, finished_at=timezone.now(), lease_until=None, charged=0
     )
+    generations_ended(Generation.Status.CANCELED, count=updated)
     return bool(updated)
 
 

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from telemetry import context
+from telemetry.metrics import generations_ended
+
 from .. import storage
 from ..mka1 import ImageFetchError, ImageRequest, MKA1Client, MKA1Error, ResultItem, decode_b64
 from ..models import Generation, MissingImage
@@ -47,6 +50,15 @@ def _failure_fields(
     if request_id:
         fields["upstream_request_id"] = request_id[:200]
     return fields
+
+
+def _ended(generation_id: int, status: str, error_kind: str = "", images: int = 0) -> None:
+    """Count and log a generation's end, once its final write went through."""
+    generations_ended(status, error_kind)
+    if error_kind:
+        logger.info("Generation %s %s (%s)", generation_id, status, error_kind)
+    else:
+        logger.info("Generation %s %s with %s images", generation_id, status, images)
 
 
 def clean_text(text: str | None, *, limit: int = REVISED_PROMPT_LIMIT) -> str:
@@ -108,15 +120,14 @@ def generation_call_api(
         result = client.generate(_image_request(generation), before_attempt=before_attempt)
     except MKA1Error as error:
         logger.info("Generation %s failed upstream: %s", generation.pk, error)
-        claim.update(
-            attempts=Added(error.attempts),
-            **_failure_fields(
-                error.kind,
-                error.user_message(),
-                upstream_status=error.status,
-                request_id=error.request_id,
-            ),
+        fields = _failure_fields(
+            error.kind,
+            error.user_message(),
+            upstream_status=error.status,
+            request_id=error.request_id,
         )
+        if claim.update(attempts=Added(error.attempts), **fields):
+            _ended(generation.pk, fields["status"], error.kind)
         return False
 
     slot.take()
@@ -173,7 +184,7 @@ def generation_store_images(*, claim: Claim, slot: FinishingSlot, fresh: bool = 
         update_fields=["error_kind", "reason"],
     )
     if stored:
-        claim.update(
+        succeeded = claim.update(
             status=Generation.Status.SUCCEEDED,
             finished_at=timezone.now(),
             lease_until=None,
@@ -181,9 +192,13 @@ def generation_store_images(*, claim: Claim, slot: FinishingSlot, fresh: bool = 
             # Missing images are given back to the quotas.
             charged=stored,
         )
+        if succeeded:
+            _ended(generation.pk, Generation.Status.SUCCEEDED, images=stored)
     else:
         kind, reason = missing[min(missing)] if missing else ("upstream", "No images.")
-        claim.update(**_failure_fields(kind, reason))
+        fields = _failure_fields(kind, reason)
+        if claim.update(**fields):
+            _ended(generation.pk, fields["status"], kind)
 
 
 def generation_run(*, generation_id: int) -> float | None:
@@ -201,7 +216,10 @@ def generation_run(*, generation_id: int) -> float | None:
             return None
         return max(1.0, (lease_until - timezone.now()).total_seconds() + 1)
     try:
-        with FinishingSlot() as slot:
+        with (
+            context.bound(generation_id=generation_id, user_id=claim.generation.user_id),
+            FinishingSlot() as slot,
+        ):
             fresh = claim.generation.upstream_response is None
             if fresh and not generation_call_api(claim=claim, slot=slot):
                 return None
@@ -221,6 +239,7 @@ def generations_sweep() -> dict[str, int]:
             "The generation was interrupted too many times and was given up.",
         )
     )
+    generations_ended(Generation.Status.FAILED, Generation.ErrorKind.UPSTREAM, count=exhausted)
     requeued = 0
     for generation_id in stuck.values_list("pk", flat=True)[:1000]:
         # Back to queued with a fresh lease: a worker still holding it loses its claim, and the

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from telemetry.metrics import IMAGE_BYTES_STORED, IMAGES_STORED
+
 from .. import storage
 from ..images import BadImage, check_image, make_thumbnail
 from ..mka1 import ImageFetchError, download
@@ -105,6 +107,9 @@ def _store_image(generation: Generation, index: int, item: AnswerItem, content: 
     params = {**row, "search_config": SEARCH_CONFIG, "search_prompt": generation.prompt}
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_IMAGE_SQL, {**params, "words": words})
+    IMAGES_STORED.inc()
+    IMAGE_BYTES_STORED.labels(file="original").inc(len(checked.content))
+    IMAGE_BYTES_STORED.labels(file="thumbnail").inc(len(thumb.content))
 
 
 def image_store(

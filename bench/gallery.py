@@ -37,6 +37,7 @@ DATABASE = Database.beside(
 )
 MEDIA_ROOT = PROJECT_DIR / "var" / "bench-gallery-media"
 QUEUE = f"mka1-bench-gallery-{uuid.uuid4().hex[:6]}"
+EXPORT_QUEUE = f"{QUEUE}-exports"
 
 
 def configure_django() -> None:
@@ -44,6 +45,7 @@ def configure_django() -> None:
     os.environ["DATABASE_URL"] = DATABASE.url()
     os.environ["MEDIA_ROOT"] = str(MEDIA_ROOT)
     os.environ["CELERY_QUEUE"] = QUEUE
+    os.environ["EXPORT_QUEUE"] = EXPORT_QUEUE
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mka1web.settings")
     import django
@@ -141,7 +143,7 @@ def export_peak_mb(user, count: int) -> float:  # type: ignore[no-untyped-def]
         "MEDIA_ROOT": str(MEDIA_ROOT),
     }
     log = PROJECT_DIR / "var" / f"bench-export-worker-{count}.log"
-    worker = WorkerProcess(env=env, queue=QUEUE, log_path=log, concurrency=2)
+    worker = WorkerProcess(env=env, queue=f"{QUEUE},{EXPORT_QUEUE}", log_path=log, concurrency=2)
     worker.start()
     try:
         export = services.export_start(user=user, image_ids=ids)

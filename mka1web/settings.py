@@ -272,6 +272,19 @@ MODERATION_PAGE_SIZE = env_int("MODERATION_PAGE_SIZE", 25)
 # Images stay in the trash this long before they are deleted for good.
 TRASH_RETENTION_DAYS = env_float("TRASH_RETENTION_DAYS", 30.0)
 
+# Exports: a queue of their own (so zips never wait behind generations nor hold their threads),
+# how many a user may have queued or being built at once, the most images one zip holds, and
+# how long a zip is kept (beat deletes older ones hourly; the export's page then says so).
+EXPORT_QUEUE = os.environ.get("EXPORT_QUEUE") or f"{CELERY_TASK_DEFAULT_QUEUE}-exports"
+EXPORT_MAX_RUNNING = env_int("EXPORT_MAX_RUNNING", 2)
+EXPORT_MAX_IMAGES = env_int("EXPORT_MAX_IMAGES", 5000)
+EXPORT_RETENTION_HOURS = env_float("EXPORT_RETENTION_HOURS", 24.0)
+CELERY_BEAT_SCHEDULE["expire-exports"] = {
+    "task": "gallery.tasks.expire_exports",
+    "schedule": 3600.0,
+    "options": {"queue": EXPORT_QUEUE},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -23,7 +23,7 @@ from .details import (
     image_detail,
     library_image_detail,
 )
-from .exports import export_image_ids
+from .exports import export_image_ids, search_export_size, unfinished_export_count
 from .gallery import (
     GalleryPage,
     corrected_query,
@@ -71,12 +71,14 @@ __all__ = [
     "remix_source",
     "runs_library_of",
     "saved_searches",
+    "search_export_size",
     "submission_hold",
     "team_allowance",
     "team_daily_usage",
     "team_month_breakdown",
     "user_daily_usage",
     "trash_page",
+    "unfinished_export_count",
     "visible_images",
     "with_card_fields",
 ]

@@ -2,7 +2,13 @@
 
 from .claims import Added, Claim, FinishingSlot, LeaseLost, generation_claim, lease_expiry
 from .enqueue import enqueue_generation
-from .exports import export_build, export_start
+from .exports import (
+    ExportRefused,
+    export_build,
+    export_start,
+    exports_expire,
+    exports_expire_holding,
+)
 from .generations import (
     QuotaExceeded,
     SubmissionRefused,
@@ -38,6 +44,7 @@ __all__ = [
     "REVISED_PROMPT_LIMIT",
     "Added",
     "Claim",
+    "ExportRefused",
     "FinishingSlot",
     "LeaseLost",
     "QuotaExceeded",
@@ -46,6 +53,8 @@ __all__ = [
     "enqueue_generation",
     "export_build",
     "export_start",
+    "exports_expire",
+    "exports_expire_holding",
     "favorites_set",
     "generation_call_api",
     "generation_cancel",

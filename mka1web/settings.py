@@ -263,6 +263,10 @@ GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 QUOTA_USER_DAILY_IMAGES = env_int("QUOTA_USER_DAILY_IMAGES", 200)
 QUOTA_TEAM_MONTHLY_IMAGES = env_int("QUOTA_TEAM_MONTHLY_IMAGES", 10_000)
 
+# Generations a user may have queued or running at once, each counting once whatever its n:
+# a generation holds one worker thread, so this keeps one user from taking every thread.
+GENERATION_MAX_PENDING = env_int("GENERATION_MAX_PENDING", 10)
+
 # Moderation: strikes that suspend an account by themselves, and how many content-policy
 # refusals within how many hours open a case about the user (and hold their submissions).
 MODERATION_STRIKES_TO_SUSPEND = env_int("MODERATION_STRIKES_TO_SUSPEND", 3)

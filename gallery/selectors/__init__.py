@@ -36,7 +36,7 @@ from .gallery import (
 )
 from .generations import GenerationListPage, generation_page, recent_generations
 from .holds import refusals_since_review, submission_hold
-from .quotas import Allowance, allowances, team_allowance
+from .quotas import Allowance, allowances, pending_generation_count, team_allowance
 from .usage import team_daily_usage, team_month_breakdown, user_daily_usage
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "image_neighbors",
     "library_image_detail",
     "owned_image_ids",
+    "pending_generation_count",
     "recent_generations",
     "refusals_since_review",
     "remix_source",

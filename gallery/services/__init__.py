@@ -12,6 +12,7 @@ from .exports import (
 from .generations import (
     QuotaExceeded,
     SubmissionRefused,
+    TooManyPending,
     generation_cancel,
     generation_release,
     generation_rerun,
@@ -49,6 +50,7 @@ __all__ = [
     "LeaseLost",
     "QuotaExceeded",
     "SubmissionRefused",
+    "TooManyPending",
     "clean_text",
     "enqueue_generation",
     "export_build",

@@ -35,9 +35,10 @@ def export_search(request: HttpRequest) -> HttpResponse:
             user=current_user(request), image_ids=[], filters=filters, query_string=query
         )
     except services.ExportRefused as refused:
-        # Back to the same search, which the message says how to export.
+        # Back to the same search, with the reason; nothing the user chose is lost.
         messages.error(request, refused.message)
-        return redirect(f"{reverse('gallery:index')}?{urlencode(parse_qsl(query))}")
+        search = urlencode(parse_qsl(query))
+        return redirect(f"{reverse('gallery:index')}?{search}" if search else "gallery:index")
     return redirect("gallery:export", pk=export.pk)
 
 

@@ -45,6 +45,7 @@ DATABASE = Database.beside(
 )
 MEDIA_ROOT = PROJECT_DIR / "var" / "bench-gallery-media"
 QUEUE = f"mka1-bench-gallery-{uuid.uuid4().hex[:6]}"
+EXPORT_QUEUE = f"{QUEUE}-exports"
 
 
 def configure_django() -> None:
@@ -52,6 +53,7 @@ def configure_django() -> None:
     os.environ["DATABASE_URL"] = DATABASE.url()
     os.environ["MEDIA_ROOT"] = str(MEDIA_ROOT)
     os.environ["CELERY_QUEUE"] = QUEUE
+    os.environ["EXPORT_QUEUE"] = EXPORT_QUEUE
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
     # The portal's settings with the bench's URLconf: its URLs and the bare page.
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
@@ -137,7 +139,7 @@ def export_peak_mb(user, count: int) -> float:  # type: ignore[no-untyped-def]
         "MEDIA_ROOT": str(MEDIA_ROOT),
     }
     log = PROJECT_DIR / "var" / f"bench-export-worker-{count}.log"
-    worker = WorkerProcess(env=env, queue=QUEUE, log_path=log, concurrency=2)
+    worker = WorkerProcess(env=env, queue=f"{QUEUE},{EXPORT_QUEUE}", log_path=log, concurrency=2)
     worker.start()
     try:
         export = services.export_start(user=user, image_ids=ids)

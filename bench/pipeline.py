@@ -94,8 +94,10 @@ def setup_django(database: Database, media_root: Path) -> None:
     os.environ["CELERY_QUEUE"] = QUEUE
     os.environ["MEDIA_ROOT"] = str(media_root)
     os.environ["DJANGO_SETTINGS_MODULE"] = "mka1web.settings"
-    # One user submits every generation of the run: no daily quota may refuse the bench.
+    # One user submits every generation of the run: no daily quota nor cap on pending
+    # generations may refuse the bench.
     os.environ["QUOTA_USER_DAILY_IMAGES"] = str(10**9)
+    os.environ["GENERATION_MAX_PENDING"] = str(10**9)
     import django
     from django.core.management import call_command
 

@@ -8,7 +8,6 @@ import ipaddress
 import json
 import logging
 import random
-import socket
 import ssl
 import threading
 import time
@@ -22,6 +21,7 @@ from django.conf import settings
 
 from telemetry.metrics import API_CALL_SECONDS, API_RETRIES
 
+from .addresses import AddressRefused, CheckedTransport, is_public_address, may_be_private
 from .values import GenerationParams
 
 logger = logging.getLogger(__name__)
@@ -46,13 +46,27 @@ def _tls() -> ssl.SSLContext:
         return _tls_context
 
 
+LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+
+
+def download_client(*, verify: ssl.SSLContext | None = None) -> httpx.Client:
+    """A client for image URLs: each of its connections resolves its host once, checks every
+    address (gallery.addresses) and connects to one of them, with TLS for the host name."""
+    transport = CheckedTransport(verify=verify or _tls(), limits=LIMITS)
+    return httpx.Client(transport=transport, follow_redirects=False)
+
+
 def shared_client(name: str) -> httpx.Client:
     """This thread's keep-alive client for `name` ("api" or "download")."""
     clients: dict[str, httpx.Client] = _local.__dict__.setdefault("clients", {})
     client = clients.get(name)
     if client is None:
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
-        client = clients[name] = httpx.Client(verify=_tls(), limits=limits, follow_redirects=False)
+        if name == "download":
+            client = clients[name] = download_client()
+        else:
+            client = clients[name] = httpx.Client(
+                verify=_tls(), limits=LIMITS, follow_redirects=False
+            )
     return client
 
 
@@ -399,32 +413,33 @@ def decode_b64(payload: str, *, max_bytes: int) -> bytes:
         raise ImageFetchError("The image data is not valid base64.") from exc
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def check_download_url(url: str) -> None:
-    """Refuse URLs that could reach the portal's own network (checked after DNS resolution)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    """Refuse URLs that are not https to an allowed host, or that name a private address.
+
+    A host name's addresses are checked when connecting, by the download client's transport,
+    which then connects to an address it checked."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError as exc:
+        raise ImageFetchError("The image URL is not an http(s) URL.", kind="upstream") from exc
     if parts.scheme not in ("http", "https") or not host:
         raise ImageFetchError("The image URL is not an http(s) URL.", kind="upstream")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = port or (443 if parts.scheme == "https" else 80)
     allowed_hosts = settings.MKA1_DOWNLOAD_HOSTS
     if allowed_hosts and host not in allowed_hosts:
         raise ImageFetchError(f"Images from {host} are not allowed.", kind="upstream")
-    if f"{host}:{port}" in settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED:
+    if may_be_private(host, port):
         return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
-    except (OSError, UnicodeError) as exc:
-        raise ImageFetchError(
-            f"The image host {host} could not be resolved.", kind="upstream"
-        ) from exc
-    if not addresses or not all(_is_public(str(address)) for address in addresses):
+    if _is_address(host) and not is_public_address(host):
         raise ImageFetchError(
             f"The image URL points at a private address ({host}); it was not fetched.",
             kind="upstream",
@@ -464,6 +479,8 @@ def download(
                     kind="upstream",
                 )
             return _read_capped(response, max_bytes=max_bytes, deadline=deadline)
+    except AddressRefused as exc:
+        raise ImageFetchError(exc.message, kind="upstream") from exc
     except httpx.TimeoutException as exc:
         raise ImageFetchError("The image download took too long.", kind="timeout") from exc
     except httpx.HTTPError as exc:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -432,6 +433,31 @@ class SavedSearch(models.Model):
         return self.name
 
 
+EXPORT_UNFINISHED = Q(status__in=["queued", "running"])
+
+
+class ExportQuerySet(models.QuerySet["Export"]):
+    def of(self, user: Any) -> ExportQuerySet:
+        return self.filter(user_id=_user_id(user))
+
+    def unfinished(self) -> ExportQuerySet:
+        """Queued or being built: what counts against a user's running exports."""
+        return self.filter(EXPORT_UNFINISHED)
+
+    def ready_before(self, moment: datetime) -> ExportQuerySet:
+        """Zips finished before a moment (past their retention when it is now minus it)."""
+        return self.filter(status="ready", finished_at__lt=moment)
+
+    def unfinished_before(self, moment: datetime) -> ExportQuerySet:
+        return self.filter(EXPORT_UNFINISHED, created_at__lt=moment)
+
+    def holding(self, image_ids: list[int]) -> ExportQuerySet:
+        """Zips that hold, or are being built with, any of these images."""
+        return self.filter(exported_ids__overlap=image_ids).filter(
+            EXPORT_UNFINISHED | Q(status="ready")
+        )
+
+
 class Export(models.Model):
     """A zip of originals and metadata.json, built by a worker, then downloaded."""
 
@@ -440,6 +466,8 @@ class Export(models.Model):
         RUNNING = "running", "Building"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        # The zip was deleted (kept past its retention, or an image in it deleted for good).
+        EXPIRED = "expired", "Expired"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
@@ -452,14 +480,29 @@ class Export(models.Model):
     query_string = models.CharField(max_length=1000, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
+    # The images the zip holds, recorded before it is written, so that deleting an image for
+    # good finds the zips to delete with it.
+    exported_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     file = models.FileField(max_length=300, blank=True)
     byte_size = models.PositiveBigIntegerField(default=0)
+    # Why it failed, or why its zip is gone.
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ExportQuerySet.as_manager()
+
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"], name="export_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="export_user_created"),
+            GinIndex(fields=["exported_ids"], name="export_exported_ids"),
+            models.Index(
+                fields=["finished_at"], name="export_ready_finished", condition=Q(status="ready")
+            ),
+            models.Index(
+                fields=["created_at"], name="export_unfinished_created", condition=EXPORT_UNFINISHED
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.status})"

@@ -38,3 +38,8 @@ def purge_trash() -> int:
 @shared_task(ignore_result=True)
 def build_export(export_id: int) -> None:
     services.export_build(export_id=export_id)
+
+
+@shared_task(ignore_result=True)
+def expire_exports() -> int:
+    return services.exports_expire()

@@ -376,6 +376,10 @@ GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 QUOTA_USER_DAILY_IMAGES = env_int("QUOTA_USER_DAILY_IMAGES", 200)
 QUOTA_TEAM_MONTHLY_IMAGES = env_int("QUOTA_TEAM_MONTHLY_IMAGES", 10_000)
 
+# Generations a user may have queued or running at once, each counting once whatever its n:
+# a generation holds one worker thread, so this keeps one user from taking every thread.
+GENERATION_MAX_PENDING = env_int("GENERATION_MAX_PENDING", 10)
+
 # Moderation: strikes that suspend an account by themselves, and how many content-policy
 # refusals within how many hours open a case about the user (and hold their submissions).
 MODERATION_STRIKES_TO_SUSPEND = env_int("MODERATION_STRIKES_TO_SUSPEND", 3)
@@ -416,6 +420,19 @@ WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+# Exports: a queue of their own (so zips never wait behind generations nor hold their threads),
+# how many a user may have queued or being built at once, the most images one zip holds, and
+# how long a zip is kept (beat deletes older ones hourly; the export's page then says so).
+EXPORT_QUEUE = os.environ.get("EXPORT_QUEUE") or f"{CELERY_TASK_DEFAULT_QUEUE}-exports"
+EXPORT_MAX_RUNNING = env_int("EXPORT_MAX_RUNNING", 2)
+EXPORT_MAX_IMAGES = env_int("EXPORT_MAX_IMAGES", 5000)
+EXPORT_RETENTION_HOURS = env_float("EXPORT_RETENTION_HOURS", 24.0)
+CELERY_BEAT_SCHEDULE["expire-exports"] = {
+    "task": "gallery.tasks.expire_exports",
+    "schedule": 3600.0,
+    "options": {"queue": EXPORT_QUEUE},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

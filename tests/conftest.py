@@ -31,6 +31,16 @@ TEST_QUEUE = f"mka1-test-{uuid.uuid4().hex[:8]}"
 TEST_CACHE_PREFIX = f"mka1-test-{uuid.uuid4().hex[:8]}"
 
 
+def export_queue(queue: str) -> str:
+    """The exports' queue beside a test's queue, as settings derive it from CELERY_QUEUE."""
+    return f"{queue}-exports"
+
+
+def both_queues(queue: str) -> str:
+    """What a worker consumes, as under `make run`: the generations' queue and the exports'."""
+    return f"{queue},{export_queue(queue)}"
+
+
 @pytest.fixture(scope="session")
 def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")
@@ -54,6 +64,7 @@ def _isolated_settings(settings, media_root: Path, standin: StandinServer) -> No
         **settings.CACHES,
         "default": {**settings.CACHES["default"], "KEY_PREFIX": TEST_CACHE_PREFIX},
     }
+    settings.EXPORT_QUEUE = export_queue(TEST_QUEUE)
     settings.MKA1_API_URL = standin.url
     settings.MKA1_DOWNLOAD_PRIVATE_ALLOWED = [standin.url.removeprefix("http://")]
 
@@ -205,6 +216,7 @@ def worker_env(
         "CELERY_VISIBILITY_TIMEOUT": "30",
     }
     env.update(extra)
+    env["EXPORT_QUEUE"] = extra.get("EXPORT_QUEUE", export_queue(env["CELERY_QUEUE"]))
     return env
 
 
@@ -216,7 +228,7 @@ def celery_worker(
     media_root: Path,
 ) -> Iterator[WorkerProcess]:
     with django_db_blocker.unblock():
-        worker = WorkerProcess(worker_env(standin, media_root))
+        worker = WorkerProcess(worker_env(standin, media_root), queue=both_queues(TEST_QUEUE))
     worker.start()
     yield worker
     worker.stop()
@@ -255,12 +267,15 @@ def start_worker(
     """Start workers of a test's own, on a queue of the test's own; all stopped at its end."""
     queue_name = f"mka1-test-{uuid.uuid4().hex[:8]}"
     settings.CELERY_TASK_DEFAULT_QUEUE = queue_name
+    settings.EXPORT_QUEUE = export_queue(queue_name)
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 4, **extra_env: str) -> WorkerProcess:
+    def start(concurrency: int = 4, queues: str | None = None, **extra_env: str) -> WorkerProcess:
+        """A worker on both of the test's queues, or only on those named (comma-separated)."""
         with django_db_blocker.unblock():
             env = worker_env(standin, media_root, CELERY_QUEUE=queue_name, **extra_env)
-        worker = WorkerProcess(env, concurrency=concurrency, queue=queue_name)
+        queues = queues or both_queues(queue_name)
+        worker = WorkerProcess(env, concurrency=concurrency, queue=queues)
         started.append(worker)
         worker.start()
         return worker

@@ -107,6 +107,16 @@ def test_the_team_is_named_and_must_be_ones_own(api, member) -> None:  # type: i
     assert response.status_code == 201 and response.json()["team_id"] is None
 
 
+def test_too_many_pending_generations_is_a_429(api, member, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GENERATION_MAX_PENDING = 1
+    assert api.post("/generations", BODY).status_code == 201
+    response = api.post("/generations", BODY)
+    assert response.status_code == 429 and response["Retry-After"]
+    error = error_of(response)
+    assert error["code"] == "too_many_pending" and "queued or running" in error["message"]
+    assert Generation.objects.count() == 1
+
+
 def test_over_a_quota_is_a_429_with_retry_after(api, member) -> None:  # type: ignore[no-untyped-def]
     Profile.objects.create(user=member.user, daily_image_limit=3)
     assert api.post("/generations", BODY).status_code == 201

@@ -204,6 +204,8 @@ def test_submissions_during_a_broker_outage_are_queued_and_end_once(
     standin_config.latency = (0.1, 0.3)
     # What the broker lost when it died comes back through the sweeper within seconds.
     settings.GENERATION_QUEUED_LEASE = 3
+    # One user submits them all, and many wait for the broker at once.
+    settings.GENERATION_MAX_PENDING = SUBMISSIONS
     worker = start_worker(
         concurrency=8,
         CELERY_BROKER_URL=private_broker.url,

@@ -225,6 +225,7 @@ def test_two_web_and_two_worker_processes_share_one_database_broker_and_bucket(
             DB_POOL_MIN_SIZE="1",
             DB_POOL_MAX_SIZE=str(pool),
             QUOTA_USER_DAILY_IMAGES=str(GENERATIONS * 2),
+            GENERATION_MAX_PENDING=str(GENERATIONS),
             **bucket,
         )
 

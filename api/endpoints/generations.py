@@ -56,6 +56,8 @@ def _form_params(payload: GenerationIn) -> GenerationParams:
 
 def _refusal(refused: services.SubmissionRefused) -> ApiError:
     """A quota's refusal, with when to try again; or why the user may not submit now."""
+    if isinstance(refused, services.TooManyPending):
+        return ApiError(429, "too_many_pending", refused.message, headers={"Retry-After": "10"})
     if not isinstance(refused, services.QuotaExceeded):
         return ApiError(403, "submission_held", refused.message)
     wait = 60

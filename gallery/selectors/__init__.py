@@ -26,7 +26,7 @@ from .details import (
     is_favorite,
     library_image_detail,
 )
-from .exports import export_image_ids
+from .exports import export_image_ids, search_export_size, unfinished_export_count
 from .gallery import (
     GalleryPage,
     corrected_query,
@@ -44,7 +44,13 @@ from .generations import (
     recent_generations,
 )
 from .holds import refusals_since_review, submission_hold
-from .quotas import Allowance, allowances, team_allowance, user_allowance
+from .quotas import (
+    Allowance,
+    allowances,
+    pending_generation_count,
+    team_allowance,
+    user_allowance,
+)
 from .usage import team_daily_usage, team_month_breakdown, user_daily_usage
 
 __all__ = [
@@ -78,11 +84,13 @@ __all__ = [
     "is_favorite",
     "library_image_detail",
     "owned_image_ids",
+    "pending_generation_count",
     "recent_generations",
     "refusals_since_review",
     "remix_source",
     "runs_library_of",
     "saved_searches",
+    "search_export_size",
     "submission_hold",
     "team_allowance",
     "team_daily_usage",
@@ -90,6 +98,7 @@ __all__ = [
     "user_allowance",
     "user_daily_usage",
     "trash_page",
+    "unfinished_export_count",
     "visible_images",
     "with_card_fields",
 ]

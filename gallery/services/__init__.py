@@ -2,10 +2,17 @@
 
 from .claims import Added, Claim, FinishingSlot, LeaseLost, generation_claim, lease_expiry
 from .enqueue import enqueue_generation
-from .exports import export_build, export_start
+from .exports import (
+    ExportRefused,
+    export_build,
+    export_start,
+    exports_expire,
+    exports_expire_holding,
+)
 from .generations import (
     QuotaExceeded,
     SubmissionRefused,
+    TooManyPending,
     generation_cancel,
     generation_release,
     generation_rerun,
@@ -38,14 +45,18 @@ __all__ = [
     "REVISED_PROMPT_LIMIT",
     "Added",
     "Claim",
+    "ExportRefused",
     "FinishingSlot",
     "LeaseLost",
     "QuotaExceeded",
     "SubmissionRefused",
+    "TooManyPending",
     "clean_text",
     "enqueue_generation",
     "export_build",
     "export_start",
+    "exports_expire",
+    "exports_expire_holding",
     "favorites_set",
     "generation_call_api",
     "generation_cancel",

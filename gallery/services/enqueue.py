@@ -41,12 +41,12 @@ def _tasks() -> ModuleType:
     return tasks
 
 
-def _publish(task: Any, object_id: int) -> bool:
+def _publish(task: Any, object_id: int, queue: str) -> bool:
     """Send one task, or log why the broker did not take it and say so."""
     try:
         task.apply_async(
             (object_id,),
-            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            queue=queue,
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,
         )
@@ -71,7 +71,7 @@ def enqueue_generation(generation_id: int) -> bool:
 
     The message carries the log context (request, user, this generation) to the worker."""
     with context.bound(generation_id=generation_id):
-        if _publish(_tasks().run_generation, generation_id):
+        if _publish(_tasks().run_generation, generation_id, settings.CELERY_TASK_DEFAULT_QUEUE):
             return True
         try:
             Generation.objects.filter(pk=generation_id, status=Generation.Status.QUEUED).update(
@@ -89,9 +89,10 @@ def enqueue_generation_on_commit(generation_id: int) -> None:
 
 
 def enqueue_export(export_id: int) -> bool:
-    """Send an export to the workers now; one the broker did not take fails with a reason, as
-    nothing would ever build it."""
-    if _publish(_tasks().build_export, export_id):
+    """Send an export to the workers of its own queue now (a long zip never holds a thread
+    that generations wait for); one the broker did not take fails with a reason, as nothing
+    would ever build it."""
+    if _publish(_tasks().build_export, export_id, settings.EXPORT_QUEUE):
         return True
     Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
         status=Export.Status.FAILED,

@@ -15,7 +15,7 @@ from accounts.models import Team
 from telemetry.metrics import generations_ended
 
 from ..models import GeneratedImage, Generation
-from ..selectors import allowances, submission_hold
+from ..selectors import allowances, pending_generation_count, submission_hold
 from ..values import GenerationParams
 from .enqueue import enqueue_generation_on_commit
 
@@ -38,6 +38,10 @@ class QuotaExceeded(SubmissionRefused):
         self.resets_at = resets_at
 
 
+class TooManyPending(SubmissionRefused):
+    """A submission beyond the user's generations queued or running at once."""
+
+
 def generation_submit(
     *,
     user: User,
@@ -48,9 +52,10 @@ def generation_submit(
 ) -> Generation:
     """Store the request and enqueue it once committed; a resent form returns the first.
 
-    The user's and the team's rows are locked while the quotas are checked, so concurrent
-    submits are counted one after another and none slips past a limit. A suspended user, and
-    one whose recent refusals wait for review, cannot submit (SubmissionRefused).
+    The user's and the team's rows are locked while the quotas and the user's pending
+    generations (GENERATION_MAX_PENDING, each counting once whatever its n) are checked, so
+    concurrent submits are counted one after another and none slips past a limit. A suspended
+    user, and one whose recent refusals wait for review, cannot submit (SubmissionRefused).
     """
     key = idempotency_key or uuid.uuid4()
     existing = Generation.objects.of(user).filter(idempotency_key=key).first()
@@ -67,6 +72,12 @@ def generation_submit(
             for allowance in allowances(user.pk, team):
                 if allowance.refuses(params.n):
                     raise QuotaExceeded(allowance.message(params.n), allowance.resets_at)
+            pending = pending_generation_count(user.pk)
+            if pending >= settings.GENERATION_MAX_PENDING:
+                raise TooManyPending(
+                    f"You have {pending} generations queued or running, the most at once is "
+                    f"{settings.GENERATION_MAX_PENDING}. Submit again once one of them has ended."
+                )
             generation = Generation.objects.create(
                 user=user,
                 team=team,

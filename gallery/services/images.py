@@ -16,6 +16,7 @@ from audit.services import audit_record
 from .. import storage
 from ..models import Favorite, GeneratedImage, SavedSearch
 from ..selectors import visible_images
+from .exports import exports_expire_holding
 
 
 def images_trash(*, user: User, image_ids: list[int]) -> int:
@@ -30,10 +31,18 @@ def images_restore(*, user: User, image_ids: list[int]) -> int:
 
 
 def images_delete_forever(*, images: QuerySet[GeneratedImage]) -> int:
-    """Delete rows and then their files, once the deletion is committed."""
-    names = [name for pair in images.values_list("file", "thumbnail") for name in pair if name]
-    count, _ = images.delete()
-    transaction.on_commit(lambda: storage.delete_quietly(*names))
+    """Delete rows and then their files, once the deletion is committed, and with them the
+    export zips that hold any of the images (their exports stay, marked expired)."""
+    with transaction.atomic():
+        # Locked in id order, as an export being finished locks them, before its export.
+        doomed = list(
+            images.select_for_update().order_by("pk").values_list("pk", "file", "thumbnail")
+        )
+        ids = [pk for pk, _, _ in doomed]
+        names = [name for _, *pair in doomed for name in pair if name]
+        count, _ = GeneratedImage.objects.filter(pk__in=ids).delete()
+        exports_expire_holding(image_ids=ids)
+        transaction.on_commit(lambda: storage.delete_quietly(*names))
     return int(count)
 
 

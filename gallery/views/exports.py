@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import current_user
@@ -27,9 +30,15 @@ def export_search(request: HttpRequest) -> HttpResponse:
         return redirect("gallery:index")
     query = form.cleaned_data["query_string"]
     filters = GalleryFilterForm.from_query_string(query).filters()
-    export = services.export_start(
-        user=current_user(request), image_ids=[], filters=filters, query_string=query
-    )
+    try:
+        export = services.export_start(
+            user=current_user(request), image_ids=[], filters=filters, query_string=query
+        )
+    except services.ExportRefused as refused:
+        # Back to the same search, with the reason; nothing the user chose is lost.
+        messages.error(request, refused.message)
+        search = urlencode(parse_qsl(query))
+        return redirect(f"{reverse('gallery:index')}?{search}" if search else "gallery:index")
     return redirect("gallery:export", pk=export.pk)
 
 

@@ -112,7 +112,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
             # An empty selection would mean "every image" to the export.
             messages.error(request, "None of the selected images can be downloaded.")
             return redirect(back)
-        export = services.export_start(user=user, image_ids=owned)
+        try:
+            export = services.export_start(user=user, image_ids=owned)
+        except services.ExportRefused as refused:
+            messages.error(request, refused.message)
+            return redirect(back)
         return redirect("gallery:export", pk=export.pk)
     membership = current_membership(request)
     if action == "share" and membership is None:

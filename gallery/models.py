@@ -263,6 +263,64 @@ class Generation(models.Model):
         return int((self.finished_at - self.created_at).total_seconds() * 1000)
 
 
+# Usage counters: the sums a submission is checked against, kept by PostgreSQL itself. A
+# trigger on the generations' table (migration 0010) moves them with every row inserted,
+# deleted or changed in `charged`, `status`, `created_at`, `user` or `team`, whoever writes it:
+# the submit, the pipeline, the sweeper, a cancel, a suspension, a cascade, the admin. They
+# equal the sums over the generations at all times, without scanning them.
+
+
+class UsageZone(models.Model):
+    """The time zone the counters' days and months are in, one row. Without it nothing is
+    counted; `usage_rebuild` counts every generation afresh in the portal's zone and writes it."""
+
+    time_zone = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.time_zone
+
+
+class UserUsage(models.Model):
+    """A user's generations queued or running. Every change of the user's counters locks this
+    row first, so changes of one user's counters never wait on each other in a circle."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    pending = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.pending} pending"
+
+
+class UserDayUsage(models.Model):
+    """Images charged to a user's generations made on one day (in the portal's time zone)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    images = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="usage_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}: {self.images}"
+
+
+class TeamMonthUsage(models.Model):
+    """Images charged to a team's generations made in one month (`month` is its first day)."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    images = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "month"], name="usage_team_month")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} in {self.month:%Y-%m}: {self.images}"
+
+
 class GeneratedImage(models.Model):
     """One stored image of a generation; the bytes live in storage, never at the upstream URL."""
 

@@ -46,8 +46,10 @@ from .generations import (
 from .holds import refusals_since_review, submission_hold
 from .quotas import (
     Allowance,
+    SubmissionCheck,
     allowances,
     pending_generation_count,
+    submission_check,
     team_allowance,
     user_allowance,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "GalleryPage",
     "GenerationDetail",
     "GenerationListPage",
+    "SubmissionCheck",
     "ImageDetail",
     "Viewer",
     "allowances",
@@ -91,6 +94,7 @@ __all__ = [
     "runs_library_of",
     "saved_searches",
     "search_export_size",
+    "submission_check",
     "submission_hold",
     "team_allowance",
     "team_daily_usage",

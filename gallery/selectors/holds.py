@@ -3,7 +3,7 @@ refusals wait for a moderator's review."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,7 +14,7 @@ from ..models import Generation
 
 
 def _unreviewed_refusals(user_id: int, profile: Profile | None) -> int:
-    since = timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
+    since = refusals_window_start()
     if profile is not None and profile.refusals_reviewed_at is not None:
         since = max(since, profile.refusals_reviewed_at)
     return Generation.objects.of(user_id).refused_by_policy().filter(created_at__gte=since).count()
@@ -31,15 +31,25 @@ def refusals_since_review(user_id: int) -> int:
     return _unreviewed_refusals(user_id, _profile(user_id))
 
 
-def submission_hold(user_id: int) -> str | None:
-    """Why the user may not submit now, in words; None when they may."""
-    profile = _profile(user_id)
-    if profile is not None and profile.suspended_at is not None:
+def hold_message(*, suspended: bool, refused: int) -> str | None:
+    """Why a user with this state may not submit now, in words; None when they may."""
+    if suspended:
         return "Your account is suspended; nothing can be submitted."
-    refused = _unreviewed_refusals(user_id, profile)
     if refused >= settings.MODERATION_REFUSALS_THRESHOLD:
         return (
             f"{refused} of your recent prompts were refused by the content policy. "
             "A moderator reviews them before you can submit again; nothing was submitted."
         )
     return None
+
+
+def refusals_window_start() -> datetime:
+    return timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
+
+
+def submission_hold(user_id: int) -> str | None:
+    """Why the user may not submit now, in words; None when they may."""
+    profile = _profile(user_id)
+    if profile is not None and profile.suspended_at is not None:
+        return hold_message(suspended=True, refused=0)
+    return hold_message(suspended=False, refused=_unreviewed_refusals(user_id, profile))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from accounts.models import Team
 from accounts.selectors import user_daily_limit
 
 from ..models import Generation
+from .holds import hold_message, refusals_window_start
 
 
 def day_start(now: datetime | None = None) -> datetime:
@@ -93,3 +96,84 @@ def allowances(user_id: int, team: Team | None) -> list[Allowance]:
     if team is not None:
         found.append(team_allowance(team))
     return found
+
+
+@dataclass(frozen=True)
+class SubmissionCheck:
+    """A submission's row just inserted, as its checks see it: the usage counters with it counted
+    in (their time zone with them), and its user's profile. Read in one query."""
+
+    time_zone: str
+    n: int
+    day_images: int
+    month_images: int
+    pending: int
+    suspended: bool
+    daily_limit: int | None
+    refusals: int
+    team: Team | None
+
+    def hold(self) -> str | None:
+        return hold_message(suspended=self.suspended, refused=self.refusals)
+
+    def allowances(self) -> list[Allowance]:
+        """The limits the submission counts against, as used before it."""
+        limit = settings.QUOTA_USER_DAILY_IMAGES if self.daily_limit is None else self.daily_limit
+        found = [Allowance("your daily limit", limit, self.day_images - self.n, next_day())]
+        if self.team is not None:
+            label = f"the monthly limit of {self.team.name}"
+            used = self.month_images - self.n
+            found.append(Allowance(label, self.team.image_limit, used, next_month()))
+        return found
+
+    @property
+    def pending_before(self) -> int:
+        return self.pending - 1
+
+
+SUBMISSION_CHECK = """
+SELECT zone.time_zone,
+    coalesce((SELECT images FROM gallery_userdayusage
+              WHERE user_id = %(user)s
+              AND day = (%(created)s::timestamptz AT TIME ZONE zone.time_zone)::date), 0),
+    coalesce((SELECT images FROM gallery_teammonthusage
+              WHERE team_id = %(team)s AND month = date_trunc(
+                  'month', %(created)s::timestamptz AT TIME ZONE zone.time_zone)::date), 0),
+    coalesce((SELECT pending FROM gallery_userusage WHERE user_id = %(user)s), 0),
+    profile.suspended_at IS NOT NULL,
+    profile.daily_image_limit,
+    (SELECT count(*) FROM gallery_generation
+     WHERE user_id = %(user)s AND status = 'refused' AND error_kind = 'content_policy'
+     AND created_at >= greatest(%(window)s::timestamptz, profile.refusals_reviewed_at))
+FROM gallery_usagezone AS zone
+LEFT JOIN accounts_profile AS profile ON profile.user_id = %(user)s
+LIMIT 1
+"""
+
+
+def submission_check(generation: Generation, team: Team | None) -> SubmissionCheck | None:
+    """The checks' view of a generation just inserted in this transaction; None when the
+    counters are not built (no time zone)."""
+    params = {
+        "user": generation.user_id,
+        "team": generation.team_id,
+        "created": generation.created_at,
+        "window": refusals_window_start(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SUBMISSION_CHECK, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    zone, day_images, month_images, pending, suspended, daily_limit, refusals = row
+    return SubmissionCheck(
+        time_zone=zone,
+        n=generation.charged,
+        day_images=day_images,
+        month_images=month_images,
+        pending=pending,
+        suspended=bool(suspended),
+        daily_limit=daily_limit,
+        refusals=refusals,
+        team=team,
+    )

@@ -17,6 +17,7 @@ from .generations import (
     generation_release,
     generation_rerun,
     generation_submit,
+    generation_submit_once,
 )
 from .images import (
     favorites_set,
@@ -40,6 +41,7 @@ from .pipeline import (
     generations_sweep,
 )
 from .storing import image_store
+from .usage import usage_rebuild
 
 __all__ = [
     "REVISED_PROMPT_LIMIT",
@@ -66,6 +68,7 @@ __all__ = [
     "generation_run",
     "generation_store_images",
     "generation_submit",
+    "generation_submit_once",
     "generations_sweep",
     "image_store",
     "images_delete_forever",
@@ -79,4 +82,5 @@ __all__ = [
     "saved_search_save",
     "trash_empty",
     "trash_purge",
+    "usage_rebuild",
 ]

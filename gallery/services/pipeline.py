@@ -233,12 +233,21 @@ def generations_sweep() -> dict[str, int]:
     """The backstop: enqueue again what is stuck past its lease, or fail it after the limit."""
     now = timezone.now()
     stuck = Generation.objects.stuck(now)
-    exhausted = stuck.filter(claims__gte=settings.GENERATION_MAX_CLAIMS).update(
-        **_failure_fields(
-            Generation.ErrorKind.UPSTREAM,
-            "The generation was interrupted too many times and was given up.",
+    exhausted = 0
+    given_up = stuck.filter(claims__gte=settings.GENERATION_MAX_CLAIMS)
+    for generation_id in given_up.values_list("pk", flat=True)[:1000]:
+        # One statement each: the usage counters of one user and team are taken in their
+        # order, never several users' at once, so a submit never waits on a sweep in a circle.
+        exhausted += (
+            Generation.objects.stuck(now)
+            .filter(pk=generation_id, claims__gte=settings.GENERATION_MAX_CLAIMS)
+            .update(
+                **_failure_fields(
+                    Generation.ErrorKind.UPSTREAM,
+                    "The generation was interrupted too many times and was given up.",
+                )
+            )
         )
-    )
     generations_ended(Generation.Status.FAILED, Generation.ErrorKind.UPSTREAM, count=exhausted)
     requeued = 0
     for generation_id in stuck.values_list("pk", flat=True)[:1000]:

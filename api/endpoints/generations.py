@@ -73,9 +73,10 @@ def _submit(
     team: Team | None,
     key: uuid.UUID | None = None,
     source: GeneratedImage | None = None,
-) -> Generation:
+) -> tuple[Generation, bool]:
+    """The generation, and whether it was made now (not found under the idempotency key)."""
     try:
-        return services.generation_submit(
+        return services.generation_submit_once(
             user=user, params=params, idempotency_key=key, team=team, remixed_from=source
         )
     except services.SubmissionRefused as refused:
@@ -131,22 +132,13 @@ def generation_submit(
                 field="remixed_from",
             )
     if idempotency_key is None:
-        generation = _submit(user, params, team=team, source=source)
+        generation, _ = _submit(user, params, team=team, source=source)
         return 201, generation_out(request, generation)
     key = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{user.pk}:{idempotency_key}")
     try:
+        # The key's unique row answers a key used before; the lock, a request still running.
         with single_flight(f"submit:{user.pk}:{key}"):
-            existing = selectors.generation_by_idempotency_key(user, key)
-            if existing is not None:
-                if not _same_request(existing, params, team, source):
-                    raise ApiError(
-                        422,
-                        "idempotency_key_reused",
-                        "This Idempotency-Key was used for another request.",
-                        field="Idempotency-Key",
-                    )
-                return 200, generation_out(request, existing)
-            generation = _submit(user, params, team=team, key=key, source=source)
+            generation, created = _submit(user, params, team=team, key=key, source=source)
     except Busy:
         raise ApiError(
             409,
@@ -154,7 +146,16 @@ def generation_submit(
             "A request with this Idempotency-Key is still being handled; try again shortly.",
             headers={"Retry-After": "1"},
         ) from None
-    return 201, generation_out(request, generation)
+    if created:
+        return 201, generation_out(request, generation)
+    if not _same_request(generation, params, team, source):
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for another request.",
+            field="Idempotency-Key",
+        )
+    return 200, generation_out(request, generation)
 
 
 @router.get(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
 from accounts.models import Team
-from accounts.selectors import get_membership, memberships_of
+from accounts.selectors import member_team, memberships_of
 from gallery.values import Cursor, GalleryFilters
 
 from ..models import ApiToken
@@ -34,12 +34,12 @@ def team_for(user: User, slug: str | None, *, default_team_id: int | None = None
     """The team a submission charges: the one named, else the default one if the user is
     still in it; none only for someone in no team."""
     if slug is not None:
-        try:
-            return get_membership(user, slug).team
-        except Http404:
+        team = member_team(user, slug)
+        if team is None:
             raise ApiError(
                 422, "unknown_team", "You are not in a team with this slug.", field="team"
-            ) from None
+            )
+        return team
     memberships = memberships_of(user)
     for membership in memberships:
         if membership.team_id == default_team_id:

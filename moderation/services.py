@@ -328,7 +328,7 @@ def case_appeal(*, user: User, case_id: int, text: str) -> Case:
 def open_refusal_cases() -> list[Case]:
     """A case about each user whose unreviewed content-policy refusals in the window reach the
     threshold and who has no open case about them; the hold on their submissions follows
-    from the same count (gallery.selectors.submission_hold)."""
+    from the same count (gallery.selectors.submission_check)."""
     since = timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
     candidates = (
         Generation.objects.refused_by_policy()

@@ -39,16 +39,14 @@ from .gallery import (
 )
 from .generations import (
     GenerationListPage,
-    generation_by_idempotency_key,
     generation_page,
     recent_generations,
 )
-from .holds import refusals_since_review, submission_hold
+from .holds import refusals_since_review
 from .quotas import (
     Allowance,
     SubmissionCheck,
     allowances,
-    pending_generation_count,
     submission_check,
     team_allowance,
     user_allowance,
@@ -69,7 +67,6 @@ __all__ = [
     "favorite_ids",
     "filtered_images",
     "gallery_page",
-    "generation_by_idempotency_key",
     "generation_card",
     "generation_detail",
     "generation_page",
@@ -87,7 +84,6 @@ __all__ = [
     "is_favorite",
     "library_image_detail",
     "owned_image_ids",
-    "pending_generation_count",
     "recent_generations",
     "refusals_since_review",
     "remix_source",
@@ -95,7 +91,6 @@ __all__ = [
     "saved_searches",
     "search_export_size",
     "submission_check",
-    "submission_hold",
     "team_allowance",
     "team_daily_usage",
     "team_month_breakdown",

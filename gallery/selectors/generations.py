@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -57,8 +56,3 @@ def recent_generations(
     )
     pending = [row for row in rows if row.is_pending]
     return pending, [row for row in rows if not row.is_pending][:6]
-
-
-def generation_by_idempotency_key(user: Viewer, key: uuid.UUID) -> Generation | None:
-    """The user's generation submitted under this key, if any."""
-    return Generation.objects.of(user).filter(idempotency_key=key).first()

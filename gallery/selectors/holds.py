@@ -45,11 +45,3 @@ def hold_message(*, suspended: bool, refused: int) -> str | None:
 
 def refusals_window_start() -> datetime:
     return timezone.now() - timedelta(hours=settings.MODERATION_REFUSALS_WINDOW_HOURS)
-
-
-def submission_hold(user_id: int) -> str | None:
-    """Why the user may not submit now, in words; None when they may."""
-    profile = _profile(user_id)
-    if profile is not None and profile.suspended_at is not None:
-        return hold_message(suspended=True, refused=0)
-    return hold_message(suspended=False, refused=_unreviewed_refusals(user_id, profile))

@@ -84,12 +84,6 @@ def team_allowance(team: Team) -> Allowance:
     return Allowance(label, team.image_limit, used or 0, next_month())
 
 
-def pending_generation_count(user_id: int) -> int:
-    """The user's generations queued or running, each one whatever its n (it is one task, one
-    worker thread and one API call); the images they make are what the quotas count."""
-    return Generation.objects.of(user_id).pending().count()
-
-
 def allowances(user_id: int, team: Team | None) -> list[Allowance]:
     """Every limit a submission by this user for this team counts against."""
     found = [user_allowance(user_id)]

@@ -13,6 +13,11 @@ from django.urls import reverse
 from .selectors import suspension_of
 
 
+# The JSON API authenticates by token alone and answers a suspended account itself (a 403 in
+# its own error shape): a session cookie sent along is not its business, nor this one's there.
+API_PATH_PREFIX = "/api/"
+
+
 class SuspensionMiddleware:
     """After AuthenticationMiddleware. The profile was read with the user (ProfileBackend), so
     the check adds no query."""
@@ -21,6 +26,8 @@ class SuspensionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PATH_PREFIX):
+            return self.get_response(request)
         reason = suspension_of(request.user)
         if reason is not None:
             logout(request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -494,10 +495,18 @@ class Profiler:
     def summary(self, own_packages: tuple[str, ...], top: int = 12) -> str:
         """The functions with the most samples of their own, and the project's functions with
         the most samples in them or below them."""
-        stacks = self.stacks()
+        everything = self.stacks()
+        # The GIL's holder as py-spy reads it is the last thread that held it, so a process
+        # whose threads all wait is sampled in its last waiter: those samples are left out.
+        stacks = {
+            frames: count
+            for frames, count in everything.items()
+            if not BLOCKING_LEAF.search(frames[-1].partition(" (")[0])
+        }
         total = sum(stacks.values())
         if not total:
             return "  (py-spy recorded no samples)"
+        blocked = 1 - total / sum(everything.values())
         own: dict[str, int] = {}
         inclusive: dict[str, int] = {}
         for frames, count in stacks.items():
@@ -508,13 +517,23 @@ class Profiler:
                     f"/{package}" in where for package in own_packages
                 ):
                     inclusive[frame] = inclusive.get(frame, 0) + count
-        lines = [f"  {total} samples of the thread holding the GIL; most in the function itself:"]
+        lines = [
+            f"  {total} samples of the thread holding the GIL ({blocked:.0%} more were threads "
+            "blocked in I/O or a lock, left out); most in the function itself:"
+        ]
         for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
             lines.append(f"    {count / total:6.1%}  {_short_frame(frame)}")
         lines.append("  the project's functions, with what they call:")
         for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
             lines.append(f"    {count / total:6.1%}  {_short_frame(frame)}")
         return "\n".join(lines)
+
+
+# Functions that wait with the GIL released: sockets, selectors, locks, queues.
+BLOCKING_LEAF = re.compile(
+    r"(^|\.)(wait|_worker|poll|read|readinto|recv|recv_into|_read_from_socket|select|sleep|"
+    r"accept|acquire|get)$"
+)
 
 
 def _short_frame(frame: str) -> str:

@@ -77,8 +77,10 @@ WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("WORKER_DB_POOL_MAX_SIZE") or 12)
 
 WARMUP_RUNS = 10  # per format, before the measured ones: a worker in service is warm
 OVERHEAD_RUNS = 200  # per format
-# The portal's overhead against a bare round trip (bench/baretask.py) in the same turns.
-OVERHEAD_TO_BARE_LIMIT = 3.0
+# The portal's overhead against a bare round trip (bench/baretask.py) in the same turns: what
+# the code of 112a005 (which met the old absolute targets) gave in two runs here, 2.76 to 3.55,
+# rounded up from the worse (docs/benchmarks.md).
+OVERHEAD_TO_BARE_LIMIT = 3.6
 
 EFFICIENCY_RUNS = 1000
 EFFICIENCY_LATENCY = 2.0

@@ -57,5 +57,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@require_safe
 def status(request: HttpRequest) -> HttpResponse:
     return render(request, "ops/status.html", {"status": portal_status()})

@@ -10,6 +10,15 @@ on their images that are not in the trash (MINE), the answer is a redirect, and 
 requests may change rows. Everyone else gets the default refusal (`expected` in the test: the
 login page for a visitor, a logout for a suspended user, 404 for anyone else; Django admin's
 login for `admin=True` rules), with none of the image's text, no file bytes, no row changed.
+
+The JSON API's rules say `token=True`: their requests carry a caller's API token
+(`Authorization: Bearer`) instead of a session, e.g.
+    "api-v1:image-trash": Rule(POST, token=True, target="image", may=MINE, writes=MINE),
+Everyone without a valid token (none, a bad, revoked or expired one, a session cookie alone) gets
+401, a suspended user's token 403 `account_suspended`, everyone else who may not act 404 (or
+the `declined` status, for those who see the object but may not do this to it in its state),
+every error in the API's one JSON shape. A URL whose methods do different things has a tuple of
+rules, one per method.
 """
 
 from __future__ import annotations
@@ -20,11 +29,13 @@ from typing import Any
 
 from tests.access_world import (
     ANONYMOUS,
+    CALLERS,
     MODERATOR,
     OUTSIDER,
     OWNER,
     STAFF,
     SUPERUSER,
+    SUSPENDED,
     TEAM_ADMIN,
     TEAMMATE,
     AccessWorld,
@@ -33,6 +44,7 @@ from tests.access_world import (
 GET = ("GET",)
 POST = ("POST",)
 FORM = ("GET", "POST", "PUT")  # Django's form views: PUT is handled as POST
+GET_POST = ("GET", "POST")
 # Django admin's own views answer every method (anything but POST reads).
 ANY = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -44,12 +56,18 @@ CREW = (OWNER, TEAMMATE, TEAM_ADMIN)  # the owner's team
 MODERATORS = (MODERATOR, SUPERUSER)
 STAFF_ROLES = (SUPERUSER, STAFF)
 NON_STAFF = (OWNER, TEAMMATE, OUTSIDER, TEAM_ADMIN, MODERATOR)
+EVERYONE = (*LOGGED_IN, ANONYMOUS)
 
 LIVE = ("private", "shared", "hidden")  # the owner's images that are not in the trash
 SHOWN = ("shared",)  # what the library shows the owner's team
 # get_visible_image: one's own images, and those shown in the library of one's team.
 VISIBLE: dict[str, States] = {OWNER: LIVE, TEAMMATE: SHOWN, TEAM_ADMIN: SHOWN}
 MINE: dict[str, States] = {OWNER: LIVE}
+TRASHED: dict[str, States] = {OWNER: ("trashed",)}
+# Anyone at all, with or without a token.
+ANYONE = (*CALLERS, ANONYMOUS)
+# A team named by its slug: its members.
+MEMBERS_OF_NAMED_TEAM: dict[str, States] = {**dict.fromkeys(CREW, ("crew",)), OUTSIDER: ("rivals",)}
 
 
 def each(roles: tuple[str, ...], states: States = ALL) -> dict[str, States]:
@@ -57,6 +75,7 @@ def each(roles: tuple[str, ...], states: States = ALL) -> dict[str, States]:
 
 
 Data = Mapping[str, Any] | Callable[[AccessWorld, str], Mapping[str, Any]]
+Query = str | Callable[[AccessWorld, str], str]
 
 
 @dataclass(frozen=True)
@@ -79,13 +98,27 @@ class Rule:
     refused: Mapping[str, int | str] = field(default_factory=dict)
     # Where a successful redirect goes, when it matters.
     location: str | None = None
-    # The form sent with unsafe methods.
+    # The form sent with unsafe methods (JSON for the API).
     data: Data = field(default_factory=dict)
-    query: str = ""
+    query: Query = ""
     # The bytes of a successful answer: "png", "webp", "zip" (refused answers never carry any).
     serves: str | None = None
     # Behind Django admin's own login (staff only).
     admin: bool = False
+    # Answered before the session is read (load balancers' probes): a suspended user's session
+    # is not looked at, so it is not ended either.
+    probe: bool = False
+    # The JSON API, called with API tokens (see the module's docstring).
+    token: bool = False
+    # The API without a token: nobody's token is looked at (its schema, docs, unknown paths).
+    public: bool = False
+    # Who sees the object but may not do this to it in these states: this status and error
+    # code instead of a 404, and no row changed.
+    declined: Mapping[str, States] = field(default_factory=dict)
+    declined_status: int = 409
+    declined_code: str = ""
+    # A success of the API shows the text of the object it names.
+    echoes: bool = True
 
 
 def generation_form(world: AccessWorld, state: str) -> dict[str, Any]:
@@ -110,48 +143,74 @@ def user_action(world: AccessWorld, state: str) -> dict[str, Any]:
     return {"action": action, "reason": "Looked again"}
 
 
+def api_submission(world: AccessWorld, state: str) -> dict[str, Any]:
+    return {**generation_form(world, state), "team": world.team(state).slug}
+
+
+def library_of(world: AccessWorld, state: str) -> str:
+    return f"?team={world.team(state).slug}"
+
+
 def bulk_favorite(world: AccessWorld, state: str) -> dict[str, Any]:
     return {"action": "favorite", "ids": [world.pk("image", state)]}
 
 
-# Django admin: which models it shows, and whether it may change them (view-only models are
-# listed and shown, never added, changed or deleted there).
-EDITABLE, VIEW_ONLY = True, False
+# Django admin: which models it shows, and what it lets the superuser do with them. EDITABLE:
+# add, change, delete. VIEW_ONLY: listed and shown, never added, changed or deleted there.
+# NOT_ADDED (django-axes' records of logins): never added there; every field is read-only, so
+# saving the change form changes nothing but the admin's own log; deleted (which unlocks).
+EDITABLE, VIEW_ONLY, NOT_ADDED = "editable", "view only", "not added"
 
 
-def admin_model(app: str, model: str, editable: bool) -> dict[str, Rule]:
+def admin_model(app: str, model: str, kind: str) -> dict[str, Rule]:
     """The six patterns of one registered model: the superuser works on them; staff without
     permissions get admin's 403; everyone else admin's login."""
-    kind = f"admin:{app}.{model}"
+    target = f"admin:{app}.{model}"
     name = f"admin:{app}_{model}"
     superuser = each((SUPERUSER,))
     no_permission: dict[str, int | str] = {STAFF: 403}
-    if editable:
+    # Nobody adds or deletes: refused with admin's 403 even for the superuser.
+    nobody: dict[str, int | str] = {SUPERUSER: 403, STAFF: 403}
+    if kind == EDITABLE:
         add = Rule(ANY, may=superuser, refused=no_permission, admin=True)
-        change = Rule(ANY, target=kind, may=superuser, refused=no_permission, admin=True)
-        delete = Rule(ANY, target=kind, may=superuser, refused=no_permission, admin=True)
-    else:
-        # Nobody adds or deletes; the change form is shown, but a POST (a change) is refused.
-        nobody: dict[str, int | str] = {SUPERUSER: 403, STAFF: 403}
+        change = Rule(ANY, target=target, may=superuser, refused=no_permission, admin=True)
+        delete = Rule(ANY, target=target, may=superuser, refused=no_permission, admin=True)
+    elif kind == VIEW_ONLY:
+        # The change form is shown, but a POST (a change) is refused.
         add = Rule(ANY, may={}, refused=nobody, admin=True)
         change = Rule(
-            ANY, target=kind, may=superuser, ok={"POST": 403}, refused=no_permission, admin=True
+            ANY, target=target, may=superuser, ok={"POST": 403}, refused=no_permission, admin=True
         )
-        delete = Rule(ANY, target=kind, may={}, refused=nobody, admin=True)
+        delete = Rule(ANY, target=target, may={}, refused=nobody, admin=True)
+    else:
+        add = Rule(ANY, may={}, refused=nobody, admin=True)
+        change = Rule(
+            ANY,
+            target=target,
+            may=superuser,
+            ok={"POST": 302},
+            writes=superuser,
+            refused=no_permission,
+            admin=True,
+        )  # fmt: skip
+        # A POST without the confirmation shows the confirmation page again.
+        delete = Rule(ANY, target=target, may=superuser, refused=no_permission, admin=True)
     return {
         f"{name}_changelist": Rule(ANY, may=superuser, refused=no_permission, admin=True),
         f"{name}_add": add,
         f"{name}_change": change,
         f"{name}_delete": delete,
-        f"{name}_history": Rule(ANY, target=kind, may=superuser, refused=no_permission, admin=True),
+        f"{name}_history": Rule(
+            ANY, target=target, may=superuser, refused=no_permission, admin=True
+        ),
         # The bare object URL redirects to the change form, for any staff member.
         f"admin/{app}/{model}/<path:object_id>/": Rule(
-            ANY, target=kind, may=each(STAFF_ROLES), ok=302, admin=True
+            ANY, target=target, may=each(STAFF_ROLES), ok=302, admin=True
         ),
     }
 
 
-RULES: dict[str, Rule] = {
+RULES: dict[str, Rule | tuple[Rule, ...]] = {
     # -- logging in and out: everyone --------------------------------------------------------
     "login": Rule(FORM, may=each((*LOGGED_IN, ANONYMOUS))),
     "logout": Rule(POST, may=each((*LOGGED_IN, ANONYMOUS)), ok=302, location="/accounts/login/"),
@@ -234,6 +293,10 @@ RULES: dict[str, Rule] = {
     "accounts:team-switch": Rule(
         POST, target="team", may=each(CREW), ok=302, data={"team": "crew", "next": "/library/"}
     ),
+    # Only one's own notice that someone added one to the team (the teammate has one).
+    "accounts:notice-dismiss": Rule(
+        POST, target="team", may=each(CREW), ok=302, writes={TEAMMATE: ALL}
+    ),
     "accounts:team": Rule(GET, target="team", may=each(CREW)),
     "accounts:member-add": Rule(
         POST,
@@ -314,6 +377,92 @@ RULES: dict[str, Rule] = {
         writes={OWNER: ("closed",)},
         data={"text": "Please look again"},
     ),  # fmt: skip
+    # -- API tokens: one's own -----------------------------------------------------------------
+    "api:tokens": Rule(
+        GET_POST,
+        may=each(LOGGED_IN),
+        lists="token",
+        shows={OWNER: ALL},
+        writes=each(LOGGED_IN),
+        data={"name": "Nightly backup"},
+    ),  # fmt: skip
+    # Revoking a token revoked already changes nothing.
+    "api:token-revoke": Rule(
+        POST, target="token", may={OWNER: ALL}, ok=302, writes={OWNER: ("active", "expired")}
+    ),
+    # -- operators ---------------------------------------------------------------------------
+    "ops:healthz": Rule(GET, may=each((*EVERYONE, SUSPENDED)), probe=True),
+    "ops:readyz": Rule(GET, may=each((*EVERYONE, SUSPENDED)), probe=True),
+    # No such page unless METRICS_TOKEN is set, whoever asks (with one: test_metrics_*).
+    "ops:metrics": Rule(GET, may={}, refused=dict.fromkeys(EVERYONE, 404)),
+    "ops:status": Rule(GET, may=each(STAFF_ROLES)),
+    # -- the JSON API, with API tokens ---------------------------------------------------------
+    # Paths the API does not have: 404 whatever the method, with or without a token.
+    "api-v1:api-root": Rule(ANY, token=True, public=True, may={}),
+    "api/v1/^(?P<rest>.*)$": Rule(ANY, token=True, public=True, target="api_path", may={}),
+    # The schema and its docs are public.
+    "api-v1:openapi-json": Rule(GET, token=True, public=True, may=each(ANYONE)),
+    "api-v1:openapi-view": Rule(GET, token=True, public=True, may=each(ANYONE)),
+    "api-v1:me": Rule(
+        GET, token=True, may=each(LOGGED_IN), lists="named_team", shows=MEMBERS_OF_NAMED_TEAM
+    ),
+    "api-v1:generations": (
+        Rule(GET, token=True, may=each(LOGGED_IN), lists="generation", shows={OWNER: ALL}),
+        # A submission names the team it is charged to: one of one's own teams, or a 422.
+        Rule(
+            POST,
+            token=True,
+            target="named_team",
+            may=MEMBERS_OF_NAMED_TEAM,
+            ok=201,
+            writes=MEMBERS_OF_NAMED_TEAM,
+            declined=each(LOGGED_IN),
+            declined_status=422,
+            declined_code="unknown_team",
+            data=api_submission,
+            echoes=False,
+        ),
+    ),  # fmt: skip
+    "api-v1:generation": Rule(GET, token=True, target="generation", may={OWNER: ALL}),
+    # Only a queued generation can be canceled; the owner is told so about the others.
+    "api-v1:generation-cancel": Rule(
+        POST,
+        token=True,
+        target="generation",
+        may={OWNER: ("queued",)},
+        writes={OWNER: ("queued",)},
+        declined={OWNER: ALL},
+        declined_code="not_cancelable",
+    ),  # fmt: skip
+    "api-v1:generation-rerun": Rule(
+        POST, token=True, target="generation", may={OWNER: ALL}, ok=201, writes={OWNER: ALL}
+    ),
+    "api-v1:images": Rule(GET, token=True, may=each(LOGGED_IN), lists="image", shows=MINE),
+    "api-v1:library": Rule(
+        GET, token=True, target="library", may=MEMBERS_OF_NAMED_TEAM, query=library_of
+    ),
+    # One's own images, in the trash or not; those shown in the library of one's team.
+    "api-v1:image": Rule(
+        GET, token=True, target="image", may={OWNER: ALL, TEAMMATE: SHOWN, TEAM_ADMIN: SHOWN}
+    ),
+    "api-v1:image-download": Rule(GET, token=True, target="image", may=VISIBLE, serves="png"),
+    "api-v1:image-trash": Rule(POST, token=True, target="image", may=MINE, writes=MINE),
+    "api-v1:image-restore": Rule(POST, token=True, target="image", may=TRASHED, writes=TRASHED),
+    "api-v1:image-star": Rule(
+        POST, token=True, target="image", may=VISIBLE, writes=VISIBLE, data={"starred": True}
+    ),
+    # A hidden image cannot be shared: the owner is told so, and nothing changes.
+    "api-v1:image-share": Rule(
+        POST,
+        token=True,
+        target="image",
+        may={OWNER: ("private", "shared")},
+        writes={OWNER: ("private", "shared")},
+        declined={OWNER: ("hidden",)},
+        declined_code="image_hidden",
+        data={"team": "crew"},
+    ),  # fmt: skip
+    "api-v1:image-unshare": Rule(POST, token=True, target="image", may=MINE, writes=MINE),
     # -- Django admin ----------------------------------------------------------------------------
     "admin:index": Rule(ANY, may=each(STAFF_ROLES), admin=True),
     # Staff who open the login page are sent on to the admin's index.
@@ -362,6 +511,9 @@ RULES: dict[str, Rule] = {
     **admin_model("moderation", "report", VIEW_ONLY),
     **admin_model("moderation", "strike", VIEW_ONLY),
     **admin_model("moderation", "notice", VIEW_ONLY),
+    **admin_model("axes", "accessattempt", NOT_ADDED),
+    **admin_model("axes", "accessfailurelog", NOT_ADDED),
+    **admin_model("axes", "accesslog", NOT_ADDED),
 }
 
 # Requests under these prefixes are exempt from the CSRF check: the token API authenticates

@@ -1,16 +1,23 @@
 """The world the access matrix runs against: one team's people and their objects in every state,
 a member of another team, a moderator, a superuser, a staff member without permissions and a
-suspended member. Every object carries a marker word of its own, so a refused answer can be
+suspended member, each with an API token of their own (the owner also with a revoked and an
+expired one). Every object carries a marker word of its own, so a refused answer can be
 searched for it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from accounts.models import Membership, Team
+from api.models import ApiToken
+from api.services import token_create
+from api.tokens import new_token
 from audit.models import AuditEntry
 from gallery import services as gallery_services
 from gallery.models import Export, GeneratedImage, Generation, MissingImage, SavedSearch
@@ -38,6 +45,18 @@ SUSPENDED = "suspended"
 ANONYMOUS = "anonymous"
 ROLES = (OWNER, TEAMMATE, OUTSIDER, TEAM_ADMIN, MODERATOR, SUPERUSER, STAFF, SUSPENDED, ANONYMOUS)
 
+# Who calls the JSON API: each role with an API token of their own, and those whose request
+# carries no valid token (none, one that was never made, the owner's revoked and expired
+# tokens, the owner's session cookie alone).
+NO_TOKEN = "no token"
+BAD_TOKEN = "bad token"
+REVOKED_TOKEN = "revoked token"
+EXPIRED_TOKEN = "expired token"
+SESSION_ONLY = "session only"
+TOKEN_ROLES = (OWNER, TEAMMATE, OUTSIDER, TEAM_ADMIN, MODERATOR, SUPERUSER, STAFF, SUSPENDED)
+NOT_AUTHENTICATED = (NO_TOKEN, BAD_TOKEN, REVOKED_TOKEN, EXPIRED_TOKEN, SESSION_ONLY)
+CALLERS = (*TOKEN_ROLES, *NOT_AUTHENTICATED)
+
 USERNAMES = {
     OWNER: "ollie.owner",
     TEAMMATE: "tessa.teammate",
@@ -57,7 +76,8 @@ STATES: dict[str, tuple[str, ...]] = {
     "image": ("private", "shared", "hidden", "trashed"),
     # The owner's generations: one still queued, and the one behind each image above.
     "generation": ("queued", "private", "shared", "hidden", "trashed"),
-    "export": ("ready", "queued"),
+    # A zip to download, one still to build, one whose zip was deleted.
+    "export": ("ready", "queued", "expired"),
     "saved_search": ("saved",),
     "team": ("crew",),
     # A member's membership of the team, and one of another team asked for through the team.
@@ -67,9 +87,17 @@ STATES: dict[str, tuple[str, ...]] = {
     # Users as moderators look them up.
     "person": ("active", "suspended"),
     # Django admin: an app's index, a content type's "view on site", a page that is not there.
-    "app": ("audit", "accounts", "auth", "gallery", "moderation"),
+    "app": ("audit", "accounts", "auth", "gallery", "moderation", "axes"),
     "content_type": ("team",),
     "admin_path": ("missing",),
+    # The owner's API tokens.
+    "token": ("active", "revoked", "expired"),
+    # A team named in a request to the JSON API by its slug (a submission's team, a library):
+    # the owner's team, and the team of the member of another team.
+    "named_team": ("crew", "rivals"),
+    "library": ("crew", "rivals"),
+    # A path under the JSON API that it does not have.
+    "api_path": ("missing",),
 }
 ADMIN_OBJECT = "existing"
 
@@ -90,6 +118,9 @@ class AccessWorld:
     saved_search: SavedSearch
     memberships: dict[str, Membership]
     cases: dict[str, Case]
+    api_tokens: dict[str, ApiToken]
+    # Each role's API token, and the owner's revoked and expired ones, and one never made.
+    secrets: dict[str, str]
     # Django admin's objects by "app.model": one existing row each, and its marker (if any).
     admin_objects: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
@@ -106,7 +137,14 @@ class AccessWorld:
             return {"content_type_id": team_type.pk, "object_id": self.crew.pk}
         if kind == "admin_path":
             return {"url": "no-such-page/"}
+        if kind == "api_path":
+            return {"rest": "no-such-thing"}
+        if kind in ("named_team", "library"):
+            return {"team": self.team(state).slug}
         return {"pk": self.pk(kind, state)}
+
+    def team(self, state: str) -> Team:
+        return self.crew if state == "crew" else self.rivals
 
     def pk(self, kind: str, state: str) -> int:
         if kind.startswith("admin:"):
@@ -118,13 +156,14 @@ class AccessWorld:
             "saved_search": {"saved": self.saved_search},
             "membership": self.memberships,  # type: ignore[dict-item]
             "case": self.cases,  # type: ignore[dict-item]
+            "token": self.api_tokens,  # type: ignore[dict-item]
             "person": {"active": self.users[OWNER], "suspended": self.users[SUSPENDED]},
         }
         return objects[kind][state].pk  # type: ignore[attr-defined,no-any-return]
 
     def marker(self, kind: str | None, state: str) -> str | None:
         """The text that shows this object; None for objects without text of their own."""
-        if kind is None or kind in ("app", "content_type", "admin_path", "export"):
+        if kind is None or kind in ("app", "content_type", "admin_path", "export", "api_path"):
             return None
         if kind.startswith("admin:"):
             return self.admin_objects[kind.removeprefix("admin:")][1]
@@ -139,6 +178,11 @@ class AccessWorld:
             return self.memberships[state].user.username
         if kind == "image":
             return marker("generation", state)
+        if kind == "named_team":
+            return marker("team", state)
+        if kind == "library":
+            # What the library shows: the image shared with that team.
+            return marker("generation", "shared" if state == "crew" else "rivals")
         return marker(kind, state)
 
 
@@ -149,7 +193,7 @@ def _member(team: Team, role_name: str, role: str = Membership.Role.MEMBER) -> U
 
 def build_access_world() -> AccessWorld:
     crew = TeamFactory(name=f"Crew {marker('team', 'crew')}", slug="crew")
-    rivals = TeamFactory(name="Rivals", slug="rivals")
+    rivals = TeamFactory(name=f"Rivals {marker('team', 'rivals')}", slug="rivals")
     users = {
         OWNER: _member(crew, OWNER),
         TEAMMATE: _member(crew, TEAMMATE),
@@ -204,16 +248,31 @@ def build_access_world() -> AccessWorld:
 
     ready = gallery_services.export_start(user=owner, image_ids=[images["private"].pk])
     gallery_services.export_build(export_id=ready.pk)
+    # Its zip deleted with an image it held (as "delete for good" does).
+    gone = gallery_services.export_start(user=owner, image_ids=[images["hidden"].pk])
+    gallery_services.export_build(export_id=gone.pk)
+    gallery_services.exports_expire_holding(image_ids=[images["hidden"].pk])
     waiting = gallery_services.export_start(user=owner, image_ids=[images["shared"].pk])
     exports = {
         "ready": Export.objects.get(pk=ready.pk),
         "queued": Export.objects.get(pk=waiting.pk),
+        "expired": Export.objects.get(pk=gone.pk),
     }
     saved = SavedSearchFactory(user=owner, name=f"Lighthouses {marker('saved_search', 'saved')}")
+    # The teammate was added by the team admin and has not dismissed the notice saying so.
+    Membership.objects.filter(user=users[TEAMMATE], team=crew).update(
+        added_by=users[TEAM_ADMIN], notice_pending=True
+    )
     memberships = {
         "member": Membership.objects.get(user=users[TEAMMATE], team=crew),
         "elsewhere": Membership.objects.get(user=users[OUTSIDER], team=rivals),
     }
+    # The member of another team shares an image with their own team's library.
+    rival_generation = GenerationFactory(
+        user=users[OUTSIDER], team=rivals, prompt=f"a dock {marker('generation', 'rivals')}"
+    )
+    share(GeneratedImageFactory(generation=rival_generation), rivals)
+    api_tokens, secrets = _api_tokens(users)
     strike = Strike.objects.create(
         user=owner, case=cases["closed"], reason=f"violence {marker('strike', 'given')}",
         moderator_id=users[MODERATOR].pk,
@@ -232,6 +291,8 @@ def build_access_world() -> AccessWorld:
         saved_search=saved,
         memberships=memberships,
         cases=cases,
+        api_tokens=api_tokens,
+        secrets=secrets,
     )
     world.admin_objects = {
         "audit.auditentry": (
@@ -255,5 +316,47 @@ def build_access_world() -> AccessWorld:
             Notice.objects.get(user=owner, kind=Notice.Kind.HIDDEN).pk,
             marker("notice", "hidden"),
         ),
+        **_login_records(),
     }
     return world
+
+
+def _api_tokens(users: dict[str, User]) -> tuple[dict[str, ApiToken], dict[str, str]]:
+    """The owner's tokens in each state, and a token of each role's own."""
+    owner = users[OWNER]
+    secrets: dict[str, str] = {}
+    tokens: dict[str, ApiToken] = {}
+    for state, caller, expires_at in (
+        ("active", OWNER, None),
+        ("revoked", REVOKED_TOKEN, None),
+        ("expired", EXPIRED_TOKEN, timezone.now() - timedelta(days=1)),
+    ):
+        name = f"script {marker('token', state)}"
+        tokens[state], secrets[caller] = token_create(user=owner, name=name, expires_at=expires_at)
+    ApiToken.objects.filter(pk=tokens["revoked"].pk).update(revoked_at=timezone.now())
+    tokens["revoked"].refresh_from_db()
+    for role, user in users.items():
+        if role != OWNER:
+            _token, secrets[role] = token_create(user=user, name="script")
+    secrets[BAD_TOKEN] = new_token().token
+    return tokens, secrets
+
+
+def _login_records() -> dict[str, tuple[int, str | None]]:
+    """A row of each of django-axes' models, as failed logins leave them."""
+    fields = {"ip_address": "192.0.2.10", "user_agent": "curl", "http_accept": "*/*"}
+    attempt = AccessAttempt.objects.create(
+        username=marker("axes", "attempt"), path_info="/accounts/login/", get_data="",
+        post_data="", failures_since_start=1, **fields,
+    )  # fmt: skip
+    failure = AccessFailureLog.objects.create(
+        username=marker("axes", "failure"), path_info="/accounts/login/", **fields
+    )
+    log = AccessLog.objects.create(
+        username=marker("axes", "log"), path_info="/accounts/login/", **fields
+    )
+    return {
+        "axes.accessattempt": (attempt.pk, marker("axes", "attempt")),
+        "axes.accessfailurelog": (failure.pk, marker("axes", "failure")),
+        "axes.accesslog": (log.pk, marker("axes", "log")),
+    }

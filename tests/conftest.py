@@ -113,7 +113,9 @@ class WorkerProcess:
     def __init__(self, env: dict[str, str], concurrency: int = 8, queue: str = TEST_QUEUE) -> None:
         self.env = env
         self.concurrency = concurrency
-        self.queue = queue
+        # What it consumes (comma-separated), and the generations' queue, the first of them.
+        self.queues = queue
+        self.queue = queue.split(",")[0]
         self.name = f"test-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         self.lines: queues.Queue[str] = queues.Queue()
         self.log: list[str] = []
@@ -126,7 +128,7 @@ class WorkerProcess:
     def start(self, timeout: float = 60) -> None:
         command = [
             sys.executable, "-m", "celery", "-A", "mka1web", "worker",
-            "-P", "threads", "-c", str(self.concurrency), "-Q", self.queue,
+            "-P", "threads", "-c", str(self.concurrency), "-Q", self.queues,
             "-n", self.name, "-l", "info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             *self.extra_args,

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -167,6 +168,20 @@ def test_a_suspended_account_gets_403_from_its_next_request_until_lifted() -> No
     assert error["code"] == "account_suspended" and "spam" in error["message"]
     Profile.objects.filter(user=user).update(suspended_at=None)
     assert api.get("/me").status_code == 200
+
+
+def test_a_suspended_account_s_session_sent_along_gets_the_api_s_own_answers() -> None:
+    user = UserFactory()
+    Profile.objects.create(user=user, suspended_at=timezone.now(), suspended_reason="spam")
+    client = Client()
+    client.force_login(user)
+    with_token = ApiClient(token_for(user), client)
+    response = with_token.get("/me")
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "account_suspended"
+    response = ApiClient(None, client).get("/me")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "invalid_token"
 
 
 def test_an_inactive_user_s_token_is_a_401() -> None:

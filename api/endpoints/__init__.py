@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Swagger
 from ninja.operation import Operation
 
@@ -30,6 +31,8 @@ api = StudioAPI(
     urls_namespace="api-v1",
     # Swagger UI from the files django-ninja ships, served by the portal: no CDN.
     docs=Swagger(settings={"persistAuthorization": False}),
+    # The schema and its page are read, never written to: other methods answer 405.
+    docs_decorator=require_safe,
 )
 errors.install(api)
 api.add_router("", me.router)

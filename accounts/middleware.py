@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from .selectors import suspension_of
 
-
 # The JSON API authenticates by token alone and answers a suspended account itself (a 403 in
 # its own error shape): a session cookie sent along is not its business, nor this one's there.
 API_PATH_PREFIX = "/api/"

@@ -197,7 +197,11 @@ def queued_messages() -> int:
 
 
 def empty_queue_and_rows() -> None:
-    from gallery.models import Generation
+    """Purge the queue and delete the bench's generations, then vacuum what the deletes left, so
+    that no autovacuum of a phase's dead rows runs during the next phase's measurement."""
+    from django.db import connection as database
+
+    from gallery.models import Generation, TeamMonthUsage, UserDayUsage, UserUsage
     from mka1web.celery import app
 
     with app.connection_for_write() as connection:
@@ -205,6 +209,9 @@ def empty_queue_and_rows() -> None:
         channel.queue_declare(queue=QUEUE, durable=True, auto_delete=False)
         channel.queue_purge(QUEUE)
     Generation.objects.filter(user__username__startswith="submit-bench-").delete()
+    with database.cursor() as cursor:
+        for model in (Generation, UserUsage, UserDayUsage, TeamMonthUsage):
+            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 def settled_counts(run: str) -> tuple[int, int]:

@@ -242,8 +242,18 @@ def test_two_web_and_two_worker_processes_share_one_database_broker_and_bucket(
                 web.wait_ready()
 
             cookies, token = login(webs[0].url, user.username)
+            # A new connection for every request: gunicorn closes an idle keep-alive connection
+            # after 2 s, and a request sent on it as it closes is reset (an HTTP race, not the
+            # portal's).
+            fresh = httpx.Limits(max_keepalive_connections=0)
             clients = [
-                httpx.Client(base_url=web.url, cookies=cookies, timeout=30, follow_redirects=False)
+                httpx.Client(
+                    base_url=web.url,
+                    cookies=cookies,
+                    timeout=30,
+                    follow_redirects=False,
+                    limits=fresh,
+                )  # fmt: skip
                 for web in webs
             ]
             prompts = [f"lighthouse {run} number {number}" for number in range(GENERATIONS)]

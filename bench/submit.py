@@ -189,11 +189,11 @@ def wrk(port: int, path: str, seconds: int, run: str, tokens: list[tuple[str, st
 
 
 def queued_messages() -> int:
-    from mka1web.celery import app
+    from django.conf import settings
 
-    with app.connection_for_write() as connection:
-        channel = cast(Any, connection.default_channel)
-        return int(channel.queue_declare(queue=QUEUE, passive=True).message_count)
+    from ops.broker import queue_depth
+
+    return queue_depth(settings.CELERY_BROKER_URL, QUEUE, timeout=10)
 
 
 def empty_queue_and_rows() -> None:

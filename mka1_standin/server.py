@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import os
 import random
 import re
 import secrets
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -59,7 +61,6 @@ PROMPT_FAULTS = frozenset(STATUS_FAULTS) | DATA_FAULTS | {"hang"}
 FAULT_TOKEN = re.compile(r"@fault:([a-z0-9_]+)")
 MAX_BODY_BYTES = 1 << 20
 REQUEST_LOG_LIMIT = 10_000
-POLL_SECONDS = 0.1
 CLIENT_CLOSED = 499  # logged (never sent) when the client left before the answer was complete
 _STATUS_MESSAGES = {
     401: "Incorrect API key provided.",
@@ -138,6 +139,10 @@ class StandinServer:
         self.on_request = on_request  # gets one line per request: method, path, status, ms
         self.files = _FileStore()
         self.stopping = threading.Event()
+        # Readable once stop() begins: handlers that sleep wait on it and on their client's
+        # socket in one poll, rather than waking up to look.
+        self._stop_read, self._stop_write = os.pipe()
+        weakref.finalize(self, _close_fds, self._stop_read, self._stop_write)
         self._lock = threading.Lock()
         self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._stats = {"in_flight": 0, "max_in_flight": 0, "total": 0}
@@ -154,7 +159,9 @@ class StandinServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.stopping.set()  # wakes handlers that sleep (latency, hang, trickle)
+        self.stopping.set()
+        with suppress(OSError):
+            os.write(self._stop_write, b"x")  # wakes handlers that sleep (latency, hang, trickle)
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
@@ -239,6 +246,12 @@ class _FileStore:
         with self._lock:
             stored = self._files.get(name.partition(".")[0])
         return stored if stored and stored.expires_at > time.time() else None
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        with suppress(OSError):
+            os.close(fd)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -413,11 +426,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _wait(self, seconds: float) -> None:
-        """Sleep, but give up (raise _ClientGone) when the client leaves or the server stops."""
+        """Sleep, but give up (raise _ClientGone) when the client leaves or the server stops.
+
+        One poll on the client's socket and the server's stop pipe: a client that closes its
+        end makes the socket readable (at its end of file), as does one that sends early."""
         deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            if self.standin.stopping.wait(min(left, POLL_SECONDS)) or self._client_gone():
-                raise _ClientGone
+        poller = select.poll()
+        poller.register(self.standin._stop_read, select.POLLIN)
+        poller.register(self.connection, select.POLLIN)
+        while (left := deadline - time.monotonic()) > 0 and not self.standin.stopping.is_set():
+            ready = {fd for fd, _ in poller.poll(left * 1000)}
+            if self.connection.fileno() in ready:
+                if self._client_gone():
+                    raise _ClientGone
+                # Bytes the client sent ahead: its socket stays readable, so only the stop
+                # pipe can end the wait early from here on.
+                poller.unregister(self.connection)
+        if self.standin.stopping.is_set():
+            raise _ClientGone
 
     def _client_gone(self) -> bool:
         poller = select.poll()

@@ -341,6 +341,34 @@ def test_hang_holds_the_answer_until_the_client_gives_up(
     assert standin.requests[-1]["status"] == 499
 
 
+def test_stopping_ends_a_request_that_sleeps() -> None:
+    """stop() wakes a handler in the middle of an hour's latency: the client's connection ends
+    and stop() returns, rather than either waiting out the hour."""
+    server = StandinServer(config=StandinConfig(api_key=KEY, latency=(3600.0, 3600.0)))
+    server.start()
+    outcome: list[BaseException | int] = []
+
+    def call() -> None:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        try:
+            response = httpx.post(
+                server.url + GENERATIONS, json={"prompt": "a cat"}, headers=headers, timeout=60
+            )
+            outcome.append(response.status_code)
+        except httpx.HTTPError as error:
+            outcome.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert wait_until(lambda: server.stats()["in_flight"] == 1)
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(30)
+    caller.join(30)
+    assert not stopper.is_alive() and not caller.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.HTTPError)
+
+
 def test_hang_answers_after_hang_seconds(standin: StandinServer, api: httpx.Client) -> None:
     standin.config.hang_seconds = 0.2
     assert generate(api, prompt="a cat @fault:hang").status_code == 200

@@ -611,7 +611,6 @@ def run_efficiency(
         f"first held a task {full}), {result.idle_between_s:.0f} between tasks, "
         f"{result.idle_tail_s:.0f} in the tail (after the last task started)"
     )
-
     print(f"  CPU time spent during the run: {result.cpu}")
     return [
         Figure("efficiency", result.actual_s / result.ideal_s, "x", "<=", EFFICIENCY_LIMIT, 2),

@@ -139,10 +139,10 @@ class StandinServer:
         self.on_request = on_request  # gets one line per request: method, path, status, ms
         self.files = _FileStore()
         self.stopping = threading.Event()
-        # Readable once stop() begins: handlers that sleep wait on it and on their client's
-        # socket in one poll, rather than waking up to look.
-        self._stop_read, self._stop_write = os.pipe()
-        weakref.finalize(self, _close_fds, self._stop_read, self._stop_write)
+        # A descriptor readable once stop() begins: handlers that sleep wait on it and on their
+        # client's socket in one poll, rather than waking up to look.
+        self.stop_signal, self._stop_write = os.pipe()
+        weakref.finalize(self, _close_fds, self.stop_signal, self._stop_write)
         self._lock = threading.Lock()
         self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._stats = {"in_flight": 0, "max_in_flight": 0, "total": 0}
@@ -432,7 +432,7 @@ class _Handler(BaseHTTPRequestHandler):
         end makes the socket readable (at its end of file), as does one that sends early."""
         deadline = time.monotonic() + seconds
         poller = select.poll()
-        poller.register(self.standin._stop_read, select.POLLIN)
+        poller.register(self.standin.stop_signal, select.POLLIN)
         poller.register(self.connection, select.POLLIN)
         while (left := deadline - time.monotonic()) > 0 and not self.standin.stopping.is_set():
             ready = {fd for fd, _ in poller.poll(left * 1000)}
@@ -446,11 +446,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _ClientGone
 
     def _client_gone(self) -> bool:
-        poller = select.poll()
-        poller.register(self.connection, select.POLLIN)
+        """Whether the client's readable socket is at its end (or broken), not holding bytes."""
         try:
-            if not poller.poll(0):
-                return False
             return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True

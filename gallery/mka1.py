@@ -48,6 +48,11 @@ def _tls() -> ssl.SSLContext:
 
 LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4)
 
+# The API calls this process has in flight at once: its share of the API's concurrency. A
+# worker has more threads than this, so that while some threads finish answers (download,
+# thumbnail, rows) others already wait with a claimed generation to take each call slot freed.
+call_slots = threading.BoundedSemaphore(settings.MKA1_CALLS_PER_PROCESS)
+
 
 def download_client(*, verify: ssl.SSLContext | None = None) -> httpx.Client:
     """A client for image URLs: each of its connections resolves its host once, checks every
@@ -353,8 +358,9 @@ class MKA1Client:
     ) -> ImageResult:
         """Call the API, retrying only what the contract says is worth retrying.
 
-        before_attempt(seconds) is told how long the next step (an attempt or a wait) may take,
-        so the caller can extend its lease first.
+        Each attempt holds one of this process's call slots. before_attempt(seconds) is told
+        how long the next step (an attempt, once it holds its slot, or a wait) may take, so the
+        caller can extend its lease first.
         """
         attempts = max_attempts or settings.MKA1_MAX_ATTEMPTS
         base = backoff_base if backoff_base is not None else settings.MKA1_BACKOFF_BASE
@@ -362,11 +368,12 @@ class MKA1Client:
         attempt = 0
         while True:
             attempt += 1
-            if before_attempt:
-                before_attempt(self.deadline + self.timeout.connect)  # type: ignore[operator]
-            started = time.monotonic()
             try:
-                result = self.generate_once(request)
+                with call_slots:
+                    if before_attempt:
+                        before_attempt(self.deadline + self.timeout.connect)  # type: ignore[operator]
+                    started = time.monotonic()
+                    result = self.generate_once(request)
             except MKA1Error as error:
                 API_CALL_SECONDS.labels(outcome=error.kind).observe(time.monotonic() - started)
                 error.attempts = attempt

@@ -409,6 +409,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
         self._set_status(status)
+        if self._entry is not None:
+            # Before the first byte goes out: the client cannot have the answer any earlier.
+            self._entry["answered_at"] = time.time()
         self.send_response(status)
         self.send_header("x-request-id", self._request_id)
         for name, value in headers.items():

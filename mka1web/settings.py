@@ -321,7 +321,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
 }
-CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 50)
+# Threads per worker process: twice its API calls in flight (MKA1_CALLS_PER_PROCESS), so that
+# while half finish answers the other half hold the next generations ready to call.
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 100)
 # After a lost broker connection Celery lowers the prefetch count and raises it again from the
 # task threads, with calls on the consumer's channel that deadlock a threads-pool worker on
 # RabbitMQ (tests/test_broker_outage.py). Without that, a reconnected worker briefly holds a few
@@ -351,6 +353,9 @@ MKA1_CONNECT_TIMEOUT = env_float("MKA1_CONNECT_TIMEOUT", 10.0)
 MKA1_READ_TIMEOUT = env_float("MKA1_READ_TIMEOUT", 90.0)
 # The most one attempt may take in all, however the bytes trickle in.
 MKA1_CALL_DEADLINE = env_float("MKA1_CALL_DEADLINE", 150.0)
+# API calls one worker process has in flight at once; its threads (WORKER_CONCURRENCY) are more,
+# so that finishing answers never leaves a call slot unused.
+MKA1_CALLS_PER_PROCESS = env_int("MKA1_CALLS_PER_PROCESS", 50)
 MKA1_MAX_ATTEMPTS = env_int("MKA1_MAX_ATTEMPTS", 3)
 MKA1_BACKOFF_BASE = env_float("MKA1_BACKOFF_BASE", 2.0)
 # A Retry-After longer than this fails the generation as rate limited instead of waiting.

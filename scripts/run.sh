@@ -20,5 +20,5 @@ echo "run: the portal is at http://127.0.0.1:${WEB_PORT:-8000}/ (Ctrl-C stops ev
 # The worker layout: one Celery worker process per core, WORKER_CONCURRENCY threads in each
 # (docs/deploy.md; bench/pipeline.py measures the same layout).
 workers=${WORKER_PROCESSES:-$(nproc)}
-echo "run: $workers worker processes of ${WORKER_CONCURRENCY:-50} threads"
+echo "run: $workers worker processes of ${WORKER_CONCURRENCY:-100} threads"
 exec .venv/bin/honcho start -f Procfile -c "worker=$workers" "${processes[@]}"

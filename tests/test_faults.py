@@ -217,6 +217,37 @@ def test_recorded_answer_is_downloaded_again_not_generated_again(standin, media_
     assert len(api_calls(standin, generation.prompt)) == calls_before == 1
 
 
+def test_a_call_slot_long_coming_extends_the_lease_before_the_call(standin, media_root) -> None:
+    """A thread that waited for one of its process's call slots past what its claim's lease
+    covers extends the lease before calling, so no other worker claims the row mid-call."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from gallery.mka1 import ImageRequest, ImageResult, MKA1Client
+
+    generation = GenerationFactory(status=Generation.Status.QUEUED, response_format="url")
+    claim = services.generation_claim(generation_id=generation.pk)
+    assert claim is not None
+    # As if the slot came 170 s after the claim: 10 s of the lease are left.
+    claim.update(lease_until=timezone.now() + timedelta(seconds=10))
+    claim.lease_until = timezone.now() + timedelta(seconds=10)
+    leases_at_call = []
+
+    class Watching(MKA1Client):
+        def generate_once(self, request: ImageRequest) -> ImageResult:
+            leases_at_call.append(Generation.objects.get(pk=generation.pk).lease_until)
+            return super().generate_once(request)
+
+    with services.FinishingSlot() as slot:
+        assert services.generation_call_api(
+            claim=claim, slot=slot, client=Watching(base_url=standin.url)
+        )
+    (lease,) = leases_at_call
+    assert lease > timezone.now() + timedelta(seconds=settings.MKA1_CALL_DEADLINE)
+
+
 def test_an_answer_recorded_before_an_upgrade_is_stored_by_the_new_worker(
     standin, media_root
 ) -> None:

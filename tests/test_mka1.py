@@ -141,3 +141,65 @@ def test_retry_after_beyond_the_cap_fails_as_rate_limited(standin, standin_confi
     assert caught.value.kind == "rate_limited"
     assert caught.value.attempts == 1
     assert "600 s" in caught.value.message
+
+
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    events = sorted([(begun, 1) for begun, _ in spans] + [(ended, -1) for _, ended in spans])
+    held = most = 0
+    for _, change in events:
+        held += change
+        most = max(most, held)
+    return most
+
+
+def test_a_process_has_no_more_calls_in_flight_than_its_call_slots(
+    standin, standin_config, monkeypatch
+) -> None:
+    import threading
+
+    from gallery import mka1
+
+    monkeypatch.setattr(mka1, "call_slots", threading.BoundedSemaphore(2))
+    standin_config.latency = (0.2, 0.2)
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                MKA1Client(base_url=standin.url).generate(request(n=1), sleep=lambda _: None)
+            )
+        )
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 6
+    calls = [entry for entry in standin.requests if entry["path"].endswith("/generations")]
+    # From a request's arrival to the first byte of its answer: a lower bound of its time.
+    assert most_at_once([(entry["received_at"], entry["answered_at"]) for entry in calls]) == 2
+
+
+def test_a_failed_call_and_a_wait_between_attempts_hold_no_call_slot(
+    standin, standin_config, monkeypatch
+) -> None:
+    import threading
+
+    from gallery import mka1
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(mka1, "call_slots", slots)
+    standin_config.fail_next = [{"status": 503}]
+    free_while_waiting: list[bool] = []
+
+    def wait(seconds: float) -> None:
+        free_while_waiting.append(slots.acquire(blocking=False))
+        slots.release()
+
+    client = MKA1Client(base_url=standin.url)
+    assert client.generate(request(n=1), max_attempts=2, sleep=wait).attempts == 2
+    assert free_while_waiting == [True]
+    with pytest.raises(MKA1Error):
+        client.generate(request(model="no-such-model"))
+    assert slots.acquire(blocking=False), "a failed call kept its slot"
+    slots.release()

@@ -46,10 +46,13 @@ class Claim:
         if not self.update(lease_until=lease_expiry(seconds)):
             raise LeaseLost(self.generation.pk)
 
-    def ensure(self, seconds: float) -> None:
-        """Extend the lease only when what is left of it does not cover `seconds` of work."""
+    def ensure(self, seconds: float) -> bool:
+        """Extend the lease only when what is left of it does not cover `seconds` of work;
+        whether it was extended."""
         if self.lease_until < timezone.now() + timedelta(seconds=seconds):
             self.extend(seconds)
+            return True
+        return False
 
     def update(self, **fields: Any) -> bool:
         """Write these fields if the row is still this claim's; False when it is not.

@@ -106,14 +106,9 @@ def generation_call_api(
     # No database connection is held across the slow call; each lease extension is a short one.
     connection.close()
 
-    steps = 0
-
     def before_attempt(seconds: float) -> None:
-        nonlocal steps
-        steps += 1
-        # The claim's own lease already covers the first attempt.
-        if steps > 1:
-            claim.extend(seconds)
+        # The claim's own lease covers the first attempt unless its call slot was long coming.
+        if claim.ensure(seconds):
             connection.close()
 
     try:

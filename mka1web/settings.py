@@ -30,6 +30,14 @@ def env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def env_count(name: str, default: int) -> int:
+    """A number of slots or threads: one at least, or nothing could ever run."""
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be 1 or more, not {value}.")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -323,7 +331,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Threads per worker process: twice its API calls in flight (MKA1_CALLS_PER_PROCESS), so that
 # while half finish answers the other half hold the next generations ready to call.
-CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 100)
+CELERY_WORKER_CONCURRENCY = env_count("WORKER_CONCURRENCY", 100)
 # After a lost broker connection Celery lowers the prefetch count and raises it again from the
 # task threads, with calls on the consumer's channel that deadlock a threads-pool worker on
 # RabbitMQ (tests/test_broker_outage.py). Without that, a reconnected worker briefly holds a few
@@ -355,7 +363,7 @@ MKA1_READ_TIMEOUT = env_float("MKA1_READ_TIMEOUT", 90.0)
 MKA1_CALL_DEADLINE = env_float("MKA1_CALL_DEADLINE", 150.0)
 # API calls one worker process has in flight at once; its threads (WORKER_CONCURRENCY) are more,
 # so that finishing answers never leaves a call slot unused.
-MKA1_CALLS_PER_PROCESS = env_int("MKA1_CALLS_PER_PROCESS", 50)
+MKA1_CALLS_PER_PROCESS = env_count("MKA1_CALLS_PER_PROCESS", 50)
 MKA1_MAX_ATTEMPTS = env_int("MKA1_MAX_ATTEMPTS", 3)
 MKA1_BACKOFF_BASE = env_float("MKA1_BACKOFF_BASE", 2.0)
 # A Retry-After longer than this fails the generation as rate limited instead of waiting.
@@ -374,7 +382,7 @@ GENERATION_LEASE_MARGIN = env_float("GENERATION_LEASE_MARGIN", 30.0)
 GENERATION_QUEUED_LEASE = env_float("GENERATION_QUEUED_LEASE", 600.0)
 GENERATION_MAX_CLAIMS = env_int("GENERATION_MAX_CLAIMS", 4)
 # Threads of one worker process that may finish generations (check, thumbnail, rows) at once.
-GENERATION_FINISHING_SLOTS = env_int("GENERATION_FINISHING_SLOTS", 2)
+GENERATION_FINISHING_SLOTS = env_count("GENERATION_FINISHING_SLOTS", 2)
 
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 48)
 # Images (n counts) a user may generate per day, and a team per month, unless admin overrides.

@@ -1,9 +1,14 @@
-"""Finishing generations: a few threads at a time, in turn; an image row written again."""
+"""Finishing generations: a few threads at a time, in turn; an image row written again; no
+process starts without call and finishing slots."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -80,3 +85,21 @@ def test_an_image_written_again_keeps_its_row_and_its_time() -> None:
     again = generation.images.get()
     assert again.pk == first.pk and again.revised_prompt == "second"
     assert again.created_at == first.created_at
+
+
+@pytest.mark.parametrize(
+    "name", ["MKA1_CALLS_PER_PROCESS", "GENERATION_FINISHING_SLOTS", "WORKER_CONCURRENCY"]
+)
+def test_a_process_refuses_to_start_with_no_slots(name: str) -> None:
+    """Zero call or finishing slots would leave every generation waiting for good."""
+    project = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=project,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(project), name: "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} must be 1 or more, not 0." in result.stderr

@@ -352,10 +352,15 @@ def call_spans(entries: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return [(entry["received_at"], entry["answered_at"]) for entry in entries]
 
 
+def span_events(spans: list[tuple[float, float]]) -> list[tuple[float, int]]:
+    """Each span's start (+1) and end (-1), in time order."""
+    return sorted([(begun, 1) for begun, _ in spans] + [(ended, -1) for _, ended in spans])
+
+
 def peak_in_flight(spans: list[tuple[float, float]], since: float) -> tuple[int, float]:
     """The most generation requests the stand-in held at once, and how long after `since` it
     first held that many."""
-    events = sorted([(begun, 1) for begun, _ in spans] + [(ended, -1) for _, ended in spans])
+    events = span_events(spans)
     current, peak, reached = 0, 0, 0.0
     for moment, change in events:
         current += change
@@ -370,7 +375,7 @@ def idle_slots(
     """Slot-seconds no task held, from `since` to `until`, split into the ramp-up (until every
     slot first holds a task), between tasks (until the last task starts) and the tail; and the
     seconds after `since` at which every slot first held one (None: never)."""
-    events = sorted([(begun, 1) for begun, _ in tasks] + [(ended, -1) for _, ended in tasks])
+    events = span_events(tasks)
     last_start = max(begun for begun, _ in tasks)
     held, moment, full_at = 0, since, None
     idle = {"ramp": 0.0, "between": 0.0, "tail": 0.0}
@@ -507,12 +512,12 @@ def start_workers(
 ) -> list[WorkerProcess]:
     """The worker layout: WORKER_PROCESSES processes sharing CONCURRENCY calls in flight."""
     media_root = workdir / "media"
+    calls = CONCURRENCY // WORKER_PROCESSES
     env = worker_env(
         database=database, queue=QUEUE, standin=standin, media_root=media_root,
-        DB_POOL_MAX_SIZE=str(WORKER_DB_POOL_MAX_SIZE),
-        MKA1_CALLS_PER_PROCESS=str(CONCURRENCY // WORKER_PROCESSES),
+        DB_POOL_MAX_SIZE=str(WORKER_DB_POOL_MAX_SIZE), MKA1_CALLS_PER_PROCESS=str(calls),
     )  # fmt: skip
-    threads = THREADS_PER_CALL * CONCURRENCY // WORKER_PROCESSES
+    threads = THREADS_PER_CALL * calls
     workers = [
         WorkerProcess(
             env,
@@ -531,7 +536,7 @@ def start_workers(
         raise
     print(
         f"  workers: {WORKER_PROCESSES} x python {' '.join(workers[0].command[1:])} "
-        f"(MKA1_CALLS_PER_PROCESS={CONCURRENCY // WORKER_PROCESSES}, "
+        f"(MKA1_CALLS_PER_PROCESS={calls}, "
         f"DB_POOL_MAX_SIZE={WORKER_DB_POOL_MAX_SIZE} each)"
     )
     return workers

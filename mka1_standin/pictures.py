@@ -58,13 +58,13 @@ def make_picture(
         else:
             draw.rectangle(box, fill=colours[2 + shape])
     picture = picture.resize(size, Image.Resampling.BILINEAR)
+    if output_format not in ("webp", "jpeg"):
+        return unfiltered_png(picture)
     buffer = io.BytesIO()
     if output_format == "webp":
         picture.save(buffer, "WEBP", quality=80, method=0)
-    elif output_format == "jpeg":
-        picture.save(buffer, "JPEG", quality=85)
     else:
-        return unfiltered_png(picture)
+        picture.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
 
 

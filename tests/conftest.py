@@ -31,6 +31,18 @@ TEST_QUEUE = f"mka1-test-{uuid.uuid4().hex[:8]}"
 TEST_CACHE_PREFIX = f"mka1-test-{uuid.uuid4().hex[:8]}"
 
 
+def run_django(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python manage.py ARGS` with only these variables (and PATH, PYTHONPATH) set."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_DIR), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def export_queue(queue: str) -> str:
     """The exports' queue beside a test's queue, as settings derive it from CELERY_QUEUE."""
     return f"{queue}-exports"

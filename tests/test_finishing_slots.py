@@ -3,18 +3,15 @@ process starts without call and finishing slots."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from gallery.services import FinishingSlot
+from tests.conftest import run_django
 
 pytestmark = [pytest.mark.pipeline]
 
@@ -92,14 +89,6 @@ def test_an_image_written_again_keeps_its_row_and_its_time() -> None:
 )
 def test_a_process_refuses_to_start_with_no_slots(name: str) -> None:
     """Zero call or finishing slots would leave every generation waiting for good."""
-    project = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=project,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(project), name: "0"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_django("check", **{name: "0"})
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {name} must be 1 or more, not 0." in result.stderr

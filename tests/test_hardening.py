@@ -3,12 +3,9 @@ secret key, `check --deploy` with the README's production values, the proxy head
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import stat
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from mka1web import secret_key
+from tests.conftest import run_django
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.security
@@ -26,18 +24,6 @@ OLD_CONSTANT = "django-insecure-local-development-only"
 
 def good_key() -> str:
     return secrets.token_urlsafe(50)
-
-
-def run_django(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python manage.py ARGS` with only these variables (and PATH, PYTHONPATH) set."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_DIR), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def run_shell(code: str, **env: str) -> str:
